@@ -1,0 +1,70 @@
+app_name = "school_fees"
+app_title = "School Fees"
+app_publisher = "school_fees developers"
+app_description = "Student-fee sub-ledger for ERPNext: structures, billing runs, invoices, payments, credits, deposits"
+app_email = "dev@school-fees.invalid"
+app_license = "gpl-3.0"
+
+required_apps = ["erpnext"]
+
+export_python_type_annotations = True
+
+# Install / uninstall
+# -------------------
+before_install = "school_fees.setup.install.before_install"
+after_install = "school_fees.setup.install.after_install"
+after_migrate = "school_fees.setup.install.after_migrate"
+before_uninstall = "school_fees.setup.install.before_uninstall"
+
+# Fixtures that ship with the app (roles are created in code so that DocType permissions
+# can name them during the very first sync; see setup/install.py)
+fixtures = []
+
+# The vouchers this app posts to the general ledger
+# --------------------------------------------------
+SCHOOL_FEES_VOUCHERS = ["Fee Invoice", "Payment Allocation", "Credit Note", "Deposit"]
+
+accounting_dimension_doctypes = SCHOOL_FEES_VOUCHERS
+period_closing_doctypes = SCHOOL_FEES_VOUCHERS
+invoice_doctypes = ["Fee Invoice", "Credit Note"]
+bank_reconciliation_doctypes = ["Payment Allocation", "Deposit"]
+repost_allowed_doctypes = SCHOOL_FEES_VOUCHERS
+get_matching_queries = "school_fees.bank_reconciliation.get_matching_queries"
+
+doc_events = {
+	tuple(SCHOOL_FEES_VOUCHERS): {
+		"validate": "erpnext.accounts.doctype.accounting_period.accounting_period.validate_accounting_period_on_doc_save",
+	},
+	"Company": {
+		"after_insert": "school_fees.setup.install.setup_company",
+	},
+	"Payment Ledger Entry": {
+		"on_submit": "school_fees.ledger.on_payment_ledger_entry_change",
+		"on_cancel": "school_fees.ledger.on_payment_ledger_entry_change",
+	},
+}
+
+# Scheduled tasks
+# ---------------
+scheduler_events = {
+	"daily": [
+		"school_fees.tasks.issue_due_invoices",
+		"school_fees.tasks.mark_overdue_invoices",
+		"school_fees.tasks.apply_late_fees",
+	],
+}
+
+# Permissions: class teachers see only their own sections
+# --------------------------------------------------------
+permission_query_conditions = {
+	"Fee Invoice": "school_fees.permissions.class_teacher_query",
+	"Student": "school_fees.permissions.class_teacher_query",
+}
+has_permission = {
+	"Fee Invoice": "school_fees.permissions.class_teacher_has_permission",
+	"Student": "school_fees.permissions.class_teacher_has_permission",
+}
+
+# Desk assets
+# -----------
+doctype_js = {}
