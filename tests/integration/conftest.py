@@ -1,0 +1,123 @@
+"""Integration tests run against a real Frappe/ERPNext site with school_fees installed.
+
+Each test runs inside a transaction that is rolled back afterwards. Code under test that
+commits (background jobs, billing runs) must be tested with data made unique per test
+(factories use random names), never by relying on rollback.
+"""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_site import BENCH, SITE, SITES_PATH, missing_reason  # noqa: E402
+
+MISSING = missing_reason()
+TEST_COMPANY = "_Test School"
+TEST_COMPANY_ABBR = "_TS"
+
+
+
+def pytest_ignore_collect(collection_path, config):
+	"""Without a site nothing here may import frappe: only test_site_available.py is
+	collected, and it reports the reason as a skip."""
+	if MISSING and collection_path.suffix == ".py" and collection_path.name != "test_site_available.py":
+		return True
+	return None
+
+
+def pytest_report_header(config):
+	if MISSING:
+		return f"school_fees integration suite: NOT RUN — {MISSING}"
+	return f"school_fees integration suite: site {SITE} in {BENCH}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def frappe_site():
+	"""Connect to the test site once per session."""
+	if MISSING:
+		yield None
+		return
+	import os
+
+	import frappe
+
+	os.chdir(SITES_PATH)  # Frappe writes its logs to ../logs, relative to sites/
+	frappe.init(site=SITE, sites_path=str(SITES_PATH))
+	frappe.connect()
+	frappe.flags.in_test = True
+	frappe.set_user("Administrator")
+	_ensure_erpnext_setup()
+	_ensure_fiscal_years(range(2024, 2029))
+	_ensure_company(TEST_COMPANY, TEST_COMPANY_ABBR)
+	frappe.db.commit()
+	yield frappe.local.site
+	frappe.db.rollback()
+	frappe.destroy()
+
+
+@pytest.fixture(autouse=True)
+def rollback(frappe_site):
+	"""Roll back whatever a test wrote (unless the code under test committed)."""
+	if MISSING:
+		yield
+		return
+	import frappe
+
+	frappe.set_user("Administrator")
+	yield
+	frappe.db.rollback()
+	frappe.set_user("Administrator")
+	frappe.local.flags.pop("current_date", None)
+
+
+@pytest.fixture
+def company(frappe_site) -> str:
+	return TEST_COMPANY
+
+
+def _ensure_erpnext_setup():
+	import frappe
+
+	if not frappe.db.a_row_exists("Company"):
+		from erpnext.setup.utils import before_tests
+
+		before_tests()
+
+
+def _ensure_fiscal_years(years):
+	import frappe
+
+	for year in years:
+		name = str(year)
+		if frappe.db.exists("Fiscal Year", name) or frappe.db.exists(
+			"Fiscal Year", {"year_start_date": f"{year}-01-01"}
+		):
+			continue
+		frappe.get_doc(
+			{
+				"doctype": "Fiscal Year",
+				"year": name,
+				"year_start_date": f"{year}-01-01",
+				"year_end_date": f"{year}-12-31",
+			}
+		).insert(ignore_permissions=True)
+
+
+def _ensure_company(name: str, abbr: str):
+	import frappe
+
+	if frappe.db.exists("Company", name):
+		return
+	frappe.get_doc(
+		{
+			"doctype": "Company",
+			"company_name": name,
+			"abbr": abbr,
+			"default_currency": "INR",
+			"country": "India",
+			"chart_of_accounts": "Standard",
+			"create_chart_of_accounts_based_on": "Standard Template",
+		}
+	).insert(ignore_permissions=True)
