@@ -76,8 +76,11 @@ def quantize(value: Number, precision: int = 2) -> Decimal:
 	Decimal('2.68')
 	>>> quantize(-2.675)
 	Decimal('-2.68')
+	>>> quantize("-0.001")
+	Decimal('0.00')
 	"""
-	return to_decimal(value).quantize(smallest_unit(precision), rounding=ROUND_HALF_UP)
+	result = to_decimal(value).quantize(smallest_unit(precision), rounding=ROUND_HALF_UP)
+	return result.copy_abs() if result.is_zero() else result  # never "-0.00"
 
 
 def split_by_weights(total: Number, weights: list, precision: int = 2) -> list[Decimal]:

@@ -54,6 +54,16 @@ class TestQuantize:
 		assert result == D(expected)
 		assert str(result) == expected
 
+	@pytest.mark.parametrize("value", ["-0.001", -0.0, "-0"])
+	def test_no_negative_zero(self, value):
+		assert str(quantize(value)) == "0.00"
+
+	def test_doctest_examples(self):
+		import doctest
+
+		failures, _ = doctest.testmod(money)
+		assert failures == 0
+
 	def test_negative_precision_rejected(self):
 		with pytest.raises(ValueError):
 			quantize(1, -1)
