@@ -5,7 +5,8 @@ app_description = "Student-fee sub-ledger for ERPNext: structures, billing runs,
 app_email = "dev@school-fees.invalid"
 app_license = "gpl-3.0"
 
-required_apps = ["erpnext"]
+# org/repo form: Frappe resolves a bare "erpnext" through the GitHub API, which fails offline
+required_apps = ["frappe/erpnext"]
 
 export_python_type_annotations = True
 
@@ -36,7 +37,9 @@ doc_events = {
 		"validate": "erpnext.accounts.doctype.accounting_period.accounting_period.validate_accounting_period_on_doc_save",
 	},
 	"Company": {
-		"after_insert": "school_fees.setup.install.setup_company",
+		# on_update, not after_insert: ERPNext builds the chart of accounts in Company.on_update,
+		# which runs after after_insert. setup_company is idempotent and cheap on later saves.
+		"on_update": "school_fees.setup.install.setup_company",
 	},
 	"Payment Ledger Entry": {
 		"on_submit": "school_fees.ledger.on_payment_ledger_entry_change",

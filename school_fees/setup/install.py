@@ -1,0 +1,364 @@
+"""Install, migrate and uninstall hooks, and the per-company setup (Company hook).
+
+What install adds to a site, and what uninstall does with it:
+
+- Roles Fees Manager, Fee Cashier, Class Teacher, Principal, Trust Administrator (desk access).
+  Created in ``before_install`` so that the DocType permissions can name them during the first sync.
+  Uninstall unassigns and deletes them.
+- Accounting-dimension custom fields on the app's vouchers (``accounting_dimension_doctypes`` in
+  hooks), made with ERPNext's own helper. Uninstall deletes every Custom Field and Property Setter
+  that targets one of the app's DocTypes (Frappe drops the DocTypes but not their customizations).
+- Per company (:func:`setup_company`): accounts "Student Fees Receivable", "Student Deposits",
+  "Fee Concessions" and "Fee Write-offs", and the company's row in School Fees Settings. Uninstall
+  deletes those accounts only when this app created them and nothing posted to them; an account
+  with GL entries is part of the books and stays (see :func:`remove_created_accounts`).
+"""
+
+import click
+
+import frappe
+from frappe import _
+from frappe.query_builder.functions import Max
+
+from school_fees.setup.settings import (
+	COMPANY_SETTINGS_DOCTYPE,
+	COMPANY_SETTINGS_FIELD,
+	SETTINGS_DOCTYPE,
+	has_company_settings,
+)
+
+APP_NAME = "school_fees"
+MODULE = "School Fees"
+
+ROLES = ("Fees Manager", "Fee Cashier", "Class Teacher", "Principal", "Trust Administrator")
+
+# Apps that define DocTypes with the same names as ours (Fee Structure, Student, ...)
+CONFLICTING_APPS = ("education",)
+
+RECEIVABLE_ACCOUNT = "Student Fees Receivable"
+DEPOSIT_ACCOUNT = "Student Deposits"
+CONCESSION_ACCOUNT = "Fee Concessions"
+WRITE_OFF_ACCOUNT = "Fee Write-offs"
+
+# DefaultValue key remembering which accounts install created (value: the Account name), so that
+# uninstall never deletes an account a user made before installing the app.
+CREATED_ACCOUNT_KEY = "school_fees_created_account"
+
+
+class IncompatibleAppError(frappe.ValidationError):
+	"""The site has an app installed that cannot live next to School Fees."""
+
+
+# Hooks
+# -----
+
+
+def before_install():
+	check_conflicting_apps()
+	ensure_roles()
+
+
+def after_install():
+	ensure_roles()
+	create_accounting_dimension_fields()
+	ensure_settings()
+	setup_all_companies()
+
+
+def after_migrate():
+	ensure_roles()
+	create_accounting_dimension_fields()
+	ensure_settings()
+	ensure_indexes()
+	setup_all_companies()
+
+
+def before_uninstall():
+	remove_created_accounts()
+	remove_custom_fields()
+	remove_roles()
+
+
+# Install steps
+# -------------
+
+
+def check_conflicting_apps():
+	installed = set(frappe.get_installed_apps())
+	for app in CONFLICTING_APPS:
+		if app in installed:
+			frappe.throw(
+				_(
+					"School Fees cannot be installed on a site that has the {0} app: both define the "
+					"DocTypes Fee Structure and Student. Uninstall {0} first, or use another site."
+				).format(frappe.bold(app)),
+				IncompatibleAppError,
+				title=_("Incompatible App Installed"),
+			)
+
+
+def ensure_roles():
+	for role in ROLES:
+		if frappe.db.exists("Role", role):
+			if not frappe.db.get_value("Role", role, "desk_access"):
+				frappe.db.set_value("Role", role, "desk_access", 1)
+			continue
+		frappe.get_doc({"doctype": "Role", "role_name": role, "desk_access": 1}).insert(
+			ignore_permissions=True
+		)
+
+
+def get_voucher_doctypes() -> list[str]:
+	return frappe.get_hooks("accounting_dimension_doctypes", app_name=APP_NAME) or []
+
+
+def create_accounting_dimension_fields():
+	"""Add a field for every Accounting Dimension to our vouchers (after ``accounting_dimensions_section``).
+
+	Dimensions created later are added by ERPNext itself, which reads the same hook."""
+	from erpnext.accounts.doctype.accounting_dimension.accounting_dimension import (
+		create_accounting_dimensions_for_doctype,
+	)
+
+	for doctype in get_voucher_doctypes():
+		create_accounting_dimensions_for_doctype(doctype)
+
+
+def ensure_settings():
+	"""Persist School Fees Settings with its defaults if it was never saved."""
+	singles = frappe.qb.DocType("Singles")
+	saved = frappe.qb.from_(singles).select(singles.field).where(singles.doctype == SETTINGS_DOCTYPE).run()
+	if not saved:
+		frappe.get_single(SETTINGS_DOCTYPE).save(ignore_permissions=True)
+
+
+def ensure_indexes():
+	"""Unique keys declared in ``on_doctype_update`` only run when a DocType is synced; re-run them."""
+	from school_fees.school_fees.doctype.student.student import on_doctype_update as student_indexes
+
+	student_indexes()
+
+
+def setup_all_companies():
+	for company in frappe.get_all("Company", pluck="name", order_by="lft"):
+		setup_company(company)
+
+
+# Per-company setup (Company on_update hook)
+# ------------------------------------------
+
+
+def setup_company(doc, method=None):
+	"""Create the School Fees accounts of a company and its row in School Fees Settings.
+
+	Idempotent: accounts are found by name before being created, and an existing settings row is only
+	completed (values an accountant chose are never overwritten). It runs from the Company
+	``on_update`` hook because ERPNext creates the chart of accounts in ``Company.on_update``, after
+	``after_insert``; a company without a chart yet is skipped and set up on its next save.
+	"""
+	company = doc if isinstance(doc, str) else doc.name
+	if not frappe.db.exists("Account", {"company": company}):
+		return
+
+	existing = None
+	if has_company_settings(company):
+		existing = frappe.get_doc(
+			COMPANY_SETTINGS_DOCTYPE,
+			frappe.db.get_value(COMPANY_SETTINGS_DOCTYPE, {"parent": SETTINGS_DOCTYPE, "company": company}),
+		)
+
+	values = get_default_company_settings(company, existing)
+	if existing:
+		missing = {field: value for field, value in values.items() if value and not existing.get(field)}
+		if missing:
+			frappe.db.set_value(COMPANY_SETTINGS_DOCTYPE, existing.name, missing)
+	else:
+		add_company_settings_row(values)
+
+
+def get_default_company_settings(company: str, existing=None) -> dict:
+	"""The default School Fees accounts of a company, creating the four app accounts when missing.
+
+	An account is only looked up or created for a field that ``existing`` (the company's settings row,
+	if any) leaves empty."""
+
+	def wanted(*fields):
+		return not existing or any(not existing.get(field) for field in fields)
+
+	company_defaults = frappe.db.get_value(
+		"Company", company, ["default_income_account", "cost_center"], as_dict=True
+	)
+	values = {"company": company}
+	if wanted("receivable_account"):
+		values["receivable_account"] = ensure_account(
+			company, RECEIVABLE_ACCOUNT, get_receivable_parent(company), account_type="Receivable"
+		)
+	if wanted("deposit_account"):
+		values["deposit_account"] = ensure_account(company, DEPOSIT_ACCOUNT, get_liability_parent(company))
+	if wanted("concession_account", "scholarship_account", "cancelled_class_account"):
+		concessions = ensure_account(company, CONCESSION_ACCOUNT, get_expense_parent(company))
+		values.update(
+			concession_account=concessions,
+			scholarship_account=concessions,
+			cancelled_class_account=concessions,
+		)
+	if wanted("write_off_account"):
+		values["write_off_account"] = ensure_account(company, WRITE_OFF_ACCOUNT, get_expense_parent(company))
+	values["income_account"] = company_defaults.default_income_account
+	values["cost_center"] = company_defaults.cost_center
+	return values
+
+
+def add_company_settings_row(values: dict):
+	"""Insert one row into School Fees Settings.company_settings.
+
+	The row is inserted on its own instead of saving the whole Single: saving the Single rewrites every
+	company's row, and two companies set up at the same time (two schools created in parallel, or
+	parallel test sessions) would drop each other's row."""
+	from school_fees.school_fees.doctype.school_fees_settings.school_fees_settings import (
+		validate_company_settings_row,
+	)
+
+	table = frappe.qb.DocType(COMPANY_SETTINGS_DOCTYPE)
+	last_idx = (
+		frappe.qb.from_(table).select(Max(table.idx)).where(table.parent == SETTINGS_DOCTYPE).run()[0][0]
+	)
+	row = frappe.get_doc(
+		{
+			"doctype": COMPANY_SETTINGS_DOCTYPE,
+			"parent": SETTINGS_DOCTYPE,
+			"parenttype": SETTINGS_DOCTYPE,
+			"parentfield": COMPANY_SETTINGS_FIELD,
+			"idx": (last_idx or 0) + 1,
+			**values,
+		}
+	)
+	validate_company_settings_row(row)
+	row.db_insert()
+
+
+def ensure_account(company: str, account_name: str, parent_account: str, account_type: str = "") -> str:
+	"""Name of the company's ledger account called ``account_name``; created under ``parent_account``
+	when the company has none."""
+	existing = frappe.db.get_value(
+		"Account", {"company": company, "account_name": account_name, "is_group": 0}, "name"
+	)
+	if existing:
+		return existing
+
+	account = frappe.get_doc(
+		{
+			"doctype": "Account",
+			"company": company,
+			"account_name": account_name,
+			"parent_account": parent_account,
+			"account_type": account_type,
+			"account_currency": frappe.db.get_value("Company", company, "default_currency"),
+			"is_group": 0,
+		}
+	)
+	# Every school gets its accounts from its own setup. Without this flag ERPNext refuses accounts in
+	# a child company (a school under a trust) that its root company lacks.
+	account.flags.ignore_root_company_validation = True
+	account.insert(ignore_permissions=True)
+	frappe.defaults.add_global_default(CREATED_ACCOUNT_KEY, account.name)
+	return account.name
+
+
+def get_receivable_parent(company: str) -> str:
+	"""The group holding the company's default receivable (Debtors): Accounts Receivable."""
+	default_receivable = frappe.db.get_value("Company", company, "default_receivable_account")
+	if default_receivable:
+		parent = frappe.db.get_value("Account", default_receivable, "parent_account")
+		if parent:
+			return parent
+	return (
+		find_group_account(company, "Asset", "Accounts Receivable")
+		or find_group_account(company, "Asset", "Current Assets")
+		or find_group_account(company, "Asset")
+	)
+
+
+def get_liability_parent(company: str) -> str:
+	return find_group_account(company, "Liability", "Current Liabilities") or find_group_account(
+		company, "Liability"
+	)
+
+
+def get_expense_parent(company: str) -> str:
+	return find_group_account(company, "Expense", "Indirect Expenses") or find_group_account(
+		company, "Expense"
+	)
+
+
+def find_group_account(company: str, root_type: str, account_name: str | None = None) -> str | None:
+	"""A group account of ``root_type`` named ``account_name``, or the root group when no name is given."""
+	filters = {"company": company, "is_group": 1, "root_type": root_type}
+	if account_name:
+		filters["account_name"] = account_name
+	else:
+		filters["parent_account"] = ("is", "not set")
+	return frappe.db.get_value("Account", filters, "name", order_by="lft asc")
+
+
+# Uninstall steps
+# ---------------
+
+
+def remove_created_accounts():
+	"""Delete the accounts install created, unless they carry ledger entries or are used elsewhere.
+
+	An account with GL or Payment Ledger entries is kept: those entries are the school's books, and
+	ERPNext refuses to delete such an account anyway. The Trial Balance and General Ledger keep showing
+	it, and a reinstall reuses it. An account another document still links to (a Journal Entry draft,
+	a Mode of Payment, ...) is kept too. Everything kept is listed on the console."""
+	created = frappe.get_all(
+		"DefaultValue",
+		filters={"parent": "__default", "defkey": CREATED_ACCOUNT_KEY},
+		pluck="defvalue",
+	)
+	# The settings rows link these accounts and go away with the app; unlink them first.
+	frappe.db.delete(COMPANY_SETTINGS_DOCTYPE, {"parent": SETTINGS_DOCTYPE})
+
+	kept = []
+	for account in created:
+		if not frappe.db.exists("Account", account):
+			continue
+		if frappe.db.exists("GL Entry", {"account": account}) or frappe.db.exists(
+			"Payment Ledger Entry", {"account": account}
+		):
+			kept.append((account, _("has ledger entries")))
+			continue
+		frappe.db.savepoint("school_fees_delete_account")
+		try:
+			frappe.delete_doc("Account", account, ignore_permissions=True)
+		except frappe.LinkExistsError:
+			frappe.db.rollback(save_point="school_fees_delete_account")
+			kept.append((account, _("is linked from other documents")))
+
+	frappe.defaults.clear_default(key=CREATED_ACCOUNT_KEY, parent="__default")
+	for account, reason in kept:
+		click.echo(_("Kept account {0}: it {1}.").format(account, reason))
+
+
+def remove_custom_fields():
+	"""Delete customizations (accounting dimensions and any user-made ones) of the app's DocTypes."""
+	doctypes = frappe.get_all("DocType", filters={"module": MODULE}, pluck="name")
+	if not doctypes:
+		return
+	frappe.db.delete("Custom Field", {"dt": ("in", doctypes)})
+	frappe.db.delete("Property Setter", {"doc_type": ("in", doctypes)})
+	for doctype in doctypes:
+		frappe.clear_cache(doctype=doctype)
+
+
+def remove_roles():
+	"""Unassign and delete the app's roles (users keep all their other roles)."""
+	for role in ROLES:
+		if not frappe.db.exists("Role", role):
+			continue
+		frappe.db.delete("Has Role", {"role": role})
+		frappe.db.delete("Custom DocPerm", {"role": role})
+		# force: the app's own DocPerm rows still name the role; Frappe deletes those DocTypes next.
+		frappe.delete_doc("Role", role, ignore_permissions=True, force=True)
+	frappe.clear_cache()
