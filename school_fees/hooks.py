@@ -45,7 +45,14 @@ doc_events = {
 		"on_submit": "school_fees.ledger.on_payment_ledger_entry_change",
 		"on_cancel": "school_fees.ledger.on_payment_ledger_entry_change",
 	},
+	"Student": {
+		# fee group added -> Draft invoices; group/class/discount change or withdrawal -> drafts recalculated
+		"on_update": "school_fees.invoicing.on_student_update",
+	},
 }
+
+# The audit trail outlives the documents it describes: deleting a Draft invoice keeps its log rows
+ignore_links_on_delete = ["Fee Audit Log"]
 
 # Scheduled tasks
 # ---------------
