@@ -5,4 +5,24 @@ from frappe.model.document import Document
 
 
 class FeeInvoiceItem(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		amount: DF.Currency
+		cost_center: DF.Link | None
+		description: DF.Data | None
+		discount_amount: DF.Currency
+		fee_head: DF.Link
+		income_account: DF.Link | None
+		net_amount: DF.Currency
+		parent: DF.Data
+		parentfield: DF.Data
+		parenttype: DF.Data
+	# end: auto-generated types
+
 	pass
