@@ -83,8 +83,8 @@ def before_uninstall():
 # -------------
 
 
-def check_conflicting_apps():
-	installed = set(frappe.get_installed_apps())
+def check_conflicting_apps(installed_apps: list[str] | None = None):
+	installed = set(frappe.get_installed_apps() if installed_apps is None else installed_apps)
 	for app in CONFLICTING_APPS:
 		if app in installed:
 			frappe.throw(

@@ -12,6 +12,20 @@ class AcademicTermDatesError(frappe.ValidationError):
 
 
 class AcademicTerm(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		academic_year: DF.Data
+		end_date: DF.Date
+		start_date: DF.Date
+		term_name: DF.Data
+
+	# end: auto-generated types
 	def validate(self):
 		self.strip_names()
 		self.validate_dates()

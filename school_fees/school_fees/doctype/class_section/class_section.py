@@ -11,6 +11,21 @@ class DuplicateClassSectionError(frappe.ValidationError):
 
 
 class ClassSection(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		class_teacher: DF.Link | None
+		company: DF.Link
+		grade: DF.Link
+		section: DF.Data
+		section_name: DF.Data | None
+
+	# end: auto-generated types
 	def autoname(self):
 		self.set_section_name()
 		abbr = frappe.get_cached_value("Company", self.company, "abbr")
@@ -29,15 +44,10 @@ class ClassSection(Document):
 		self.section_name = f"{self.grade}-{(self.section or '').strip()}"
 
 	def validate_unique_in_company(self):
-		duplicate = frappe.db.get_value(
-			"Class Section",
-			{
-				"company": self.company,
-				"grade": self.grade,
-				"section": self.section,
-				"name": ("!=", self.name or ""),
-			},
-		)
+		filters = {"company": self.company, "grade": self.grade, "section": self.section}
+		if not self.is_new():
+			filters["name"] = ("!=", self.name)
+		duplicate = frappe.db.get_value("Class Section", filters)
 		if duplicate:
 			frappe.throw(
 				_("Class Section {0} already exists in company {1} ({2}).").format(

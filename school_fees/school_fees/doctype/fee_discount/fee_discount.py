@@ -14,6 +14,25 @@ class InvalidDiscountError(frappe.ValidationError):
 
 
 class FeeDiscount(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from school_fees.school_fees.doctype.fee_discount_head.fee_discount_head import FeeDiscountHead
+
+		company: DF.Link | None
+		disabled: DF.Check
+		discount_name: DF.Data
+		discount_type: DF.Literal["Percentage", "Amount"]
+		fee_heads: DF.Table[FeeDiscountHead]
+		priority: DF.Int
+		value: DF.Float
+
+	# end: auto-generated types
 	def validate(self):
 		self.strip_name()
 		self.validate_value()

@@ -11,6 +11,21 @@ class FeeGroupMismatchError(frappe.ValidationError):
 
 
 class FeeGroup(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		academic_term: DF.Link
+		company: DF.Link
+		disabled: DF.Check
+		fee_group_name: DF.Data
+		fee_structure: DF.Link
+
+	# end: auto-generated types
 	def validate(self):
 		self.strip_name()
 		self.set_missing_values()

@@ -17,6 +17,22 @@ class FeeHeadAccountMissingError(frappe.ValidationError):
 
 
 class FeeHead(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from school_fees.school_fees.doctype.fee_head_account.fee_head_account import FeeHeadAccount
+
+		accounts: DF.Table[FeeHeadAccount]
+		description: DF.SmallText | None
+		fee_head_name: DF.Data
+		is_late_fee: DF.Check
+
+	# end: auto-generated types
 	def validate(self):
 		self.strip_name()
 		self.validate_one_row_per_company()

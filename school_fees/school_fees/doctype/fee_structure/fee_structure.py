@@ -22,6 +22,43 @@ class InstallmentScheduleError(FeeStructureError):
 
 
 class FeeStructure(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from school_fees.school_fees.doctype.fee_structure_component.fee_structure_component import (
+			FeeStructureComponent,
+		)
+		from school_fees.school_fees.doctype.fee_structure_installment.fee_structure_installment import (
+			FeeStructureInstallment,
+		)
+		from school_fees.school_fees.doctype.fee_structure_installment_share.fee_structure_installment_share import (
+			FeeStructureInstallmentShare,
+		)
+
+		academic_term: DF.Link
+		amended_from: DF.Link | None
+		company: DF.Link
+		component_shares: DF.Table[FeeStructureInstallmentShare]
+		components: DF.Table[FeeStructureComponent]
+		installments: DF.Table[FeeStructureInstallment]
+		late_fee_applicable: DF.Check
+		late_fee_cap: DF.Currency
+		late_fee_frequency: DF.Literal["Once", "Per Day", "Per Month"]
+		late_fee_grace_days: DF.Int
+		late_fee_head: DF.Link | None
+		late_fee_type: DF.Literal["Flat", "Percent"]
+		late_fee_value: DF.Float
+		naming_series: DF.Literal["FST-.#####"]
+		proration_method: DF.Literal["None", "Remaining installments", "Days"]
+		structure_name: DF.Data
+		total_amount: DF.Currency
+
+	# end: auto-generated types
 	def validate(self):
 		self.strip_labels()
 		self.validate_components()

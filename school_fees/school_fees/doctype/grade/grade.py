@@ -7,6 +7,18 @@ from frappe.model.document import Document
 
 
 class Grade(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		grade_name: DF.Data
+		sequence: DF.Int
+
+	# end: auto-generated types
 	def validate(self):
 		self.strip_name()
 		self.validate_sequence()

@@ -13,6 +13,27 @@ class DuplicateCompanySettingsError(frappe.ValidationError):
 
 
 class SchoolFeesSettings(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from school_fees.school_fees.doctype.school_fees_company_settings.school_fees_company_settings import (
+			SchoolFeesCompanySettings,
+		)
+
+		apply_late_fees: DF.Check
+		auto_apply_credit: DF.Check
+		auto_issue_invoices: DF.Check
+		bulk_job_threshold: DF.Int
+		company_settings: DF.Table[SchoolFeesCompanySettings]
+		mark_overdue: DF.Check
+		send_reminders: DF.Check
+
+	# end: auto-generated types
 	def validate(self):
 		self.validate_one_row_per_company()
 		self.validate_company_accounts()

@@ -26,6 +26,36 @@ class StudentCustomerError(frappe.ValidationError):
 
 
 class Student(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from school_fees.school_fees.doctype.student_fee_discount.student_fee_discount import (
+			StudentFeeDiscount,
+		)
+		from school_fees.school_fees.doctype.student_fee_group.student_fee_group import StudentFeeGroup
+
+		admission_no: DF.Data
+		class_section: DF.Link | None
+		company: DF.Link
+		customer: DF.Link | None
+		discounts: DF.Table[StudentFeeDiscount]
+		fee_groups: DF.Table[StudentFeeGroup]
+		grade: DF.Link | None
+		guardian_email: DF.Data | None
+		guardian_name: DF.Data | None
+		guardian_phone: DF.Data | None
+		joining_date: DF.Date
+		leaving_date: DF.Date | None
+		naming_series: DF.Literal["STU-.#####"]
+		status: DF.Literal["Active", "Inactive", "Withdrawn", "Graduated"]
+		student_name: DF.Data
+
+	# end: auto-generated types
 	def validate(self):
 		self.strip_values()
 		self.set_class_details()
@@ -60,12 +90,10 @@ class Student(Document):
 
 	def validate_admission_no(self):
 		"""Friendly check for the unique key (company, admission_no) that the database also enforces."""
-		duplicate = frappe.db.get_value(
-			"Student",
-			{"company": self.company, "admission_no": self.admission_no, "name": ("!=", self.name or "")},
-			["name", "student_name"],
-			as_dict=True,
-		)
+		filters = {"company": self.company, "admission_no": self.admission_no}
+		if not self.is_new():
+			filters["name"] = ("!=", self.name)
+		duplicate = frappe.db.get_value("Student", filters, ["name", "student_name"], as_dict=True)
 		if duplicate:
 			frappe.throw(
 				_("Admission number {0} is already used by {1} ({2}) in company {3}.").format(
