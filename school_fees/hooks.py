@@ -49,6 +49,23 @@ doc_events = {
 		# fee group added -> Draft invoices; group/class/discount change or withdrawal -> drafts recalculated
 		"on_update": "school_fees.invoicing.on_student_update",
 	},
+	"Fee Invoice": {
+		# School Fees Settings.auto_apply_credit: open credit pays the next invoice issued
+		"on_submit": "school_fees.payments.auto_apply_credit",
+	},
+	# An ERPNext advance the app applied to fee invoices must not be allocated again by ERPNext's
+	# own tools (Payment Reconciliation, Sales Invoice advances): they re-save the voucher
+	"Payment Entry": {
+		"before_update_after_submit": "school_fees.payments.guard_payment_entry_advance",
+	},
+	"Journal Entry": {
+		"before_update_after_submit": "school_fees.payments.guard_journal_entry_advance",
+	},
+	# ... and the Payment Reconciliation tool must not list what the app used up
+	"Payment Reconciliation": {
+		"get_unreconciled_entries": "school_fees.payments.hide_applied_advances",
+		"reconcile": "school_fees.payments.hide_applied_advances",
+	},
 }
 
 # The audit trail outlives the documents it describes: deleting a Draft invoice keeps its log rows

@@ -10,7 +10,7 @@ receivable, GL Entry for the deposit liability — never from a cached field; th
 from decimal import Decimal
 
 import frappe
-from frappe.query_builder.functions import Coalesce, Sum
+from frappe.query_builder.functions import Coalesce, Min, Sum
 from frappe.utils import flt, getdate, nowdate
 
 import erpnext
@@ -167,9 +167,20 @@ def assert_balanced(rows: list[frappe._dict], doc) -> None:
 # ---------------------------------------------------------------- balances read from the ledger
 
 
-def receivable_balance(against_voucher_type: str, against_voucher_no: str, party: str | None = None) -> Decimal:
+def receivable_balance(
+	against_voucher_type: str,
+	against_voucher_no: str,
+	party: str | None = None,
+	*,
+	account: str | None = None,
+	for_update: bool = False,
+) -> Decimal:
 	"""Net receivable against a voucher from Payment Ledger Entry (positive: owed to the school;
-	negative: open credit of the customer). Delinked (cancelled) rows are excluded."""
+	negative: open credit of the customer). Delinked (cancelled) rows are excluded.
+
+	`for_update` makes it a locking read: under REPEATABLE READ a plain SELECT sees the snapshot
+	taken at the transaction's first read, so a balance re-checked after waiting for a row lock
+	would miss what the lock holder committed. Use it for every check made inside a lock."""
 	ple = frappe.qb.DocType("Payment Ledger Entry")
 	query = (
 		frappe.qb.from_(ple)
@@ -182,15 +193,21 @@ def receivable_balance(against_voucher_type: str, against_voucher_no: str, party
 	)
 	if party:
 		query = query.where((ple.party_type == "Customer") & (ple.party == party))
+	if account:
+		query = query.where(ple.account == account)
+	if for_update:
+		query = query.for_update()
 	return quantize(to_decimal(query.run()[0][0]))
 
 
-def receivable_balances(against_voucher_type: str, names: list[str]) -> dict[str, Decimal]:
-	"""receivable_balance for many vouchers in one query."""
+def receivable_balances(
+	against_voucher_type: str, names: list[str], *, for_update: bool = False
+) -> dict[str, Decimal]:
+	"""receivable_balance for many vouchers in one query (`for_update`: see receivable_balance)."""
 	if not names:
 		return {}
 	ple = frappe.qb.DocType("Payment Ledger Entry")
-	rows = (
+	query = (
 		frappe.qb.from_(ple)
 		.select(ple.against_voucher_no, Sum(ple.amount_in_account_currency))
 		.where(
@@ -199,16 +216,22 @@ def receivable_balances(against_voucher_type: str, names: list[str]) -> dict[str
 			& (ple.delinked == 0)
 		)
 		.groupby(ple.against_voucher_no)
-	).run()
+	)
+	if for_update:
+		query = query.for_update()
+	rows = query.run()
 	balances = {name: ZERO for name in names}
 	balances.update({name: quantize(to_decimal(amount)) for name, amount in rows})
 	return balances
 
 
-def liability_balance(account: str, against_voucher_type: str, against_voucher: str) -> Decimal:
-	"""Credit balance held on a liability account against a voucher (deposits), from GL Entry."""
+def liability_balance(
+	account: str, against_voucher_type: str, against_voucher: str, *, for_update: bool = False
+) -> Decimal:
+	"""Credit balance held on a liability account against a voucher (deposits), from GL Entry
+	(`for_update`: a locking read, see receivable_balance)."""
 	gle = frappe.qb.DocType("GL Entry")
-	value = (
+	query = (
 		frappe.qb.from_(gle)
 		.select(Coalesce(Sum(gle.credit_in_account_currency - gle.debit_in_account_currency), 0))
 		.where(
@@ -217,8 +240,10 @@ def liability_balance(account: str, against_voucher_type: str, against_voucher: 
 			& (gle.against_voucher == against_voucher)
 			& (gle.is_cancelled == 0)
 		)
-	).run()[0][0]
-	return quantize(to_decimal(value))
+	)
+	if for_update:
+		query = query.for_update()
+	return quantize(to_decimal(query.run()[0][0]))
 
 
 def lock_rows(doctype: str, names: list[str]) -> None:
@@ -248,7 +273,7 @@ def refresh_fee_invoice(name: str, as_of=None) -> str | None:
 	)
 	if not invoice:
 		return None
-	outstanding = receivable_balance("Fee Invoice", name) if invoice.docstatus == 1 else to_decimal(
+	outstanding = receivable_balance("Fee Invoice", name, for_update=True) if invoice.docstatus == 1 else to_decimal(
 		invoice.grand_total
 	)
 	if invoice.docstatus == 2:
@@ -275,7 +300,7 @@ def refresh_fee_invoice(name: str, as_of=None) -> str | None:
 def refresh_credit_source(doctype: str, name: str) -> Decimal:
 	"""Write back the open credit of a Credit Note or a receipt (Payment Allocation) from the
 	Payment Ledger: the negative receivable balance against it."""
-	remaining = max(-receivable_balance(doctype, name), ZERO)
+	remaining = max(-receivable_balance(doctype, name, for_update=True), ZERO)
 	if frappe.get_meta(doctype).has_field("remaining_amount"):
 		frappe.db.set_value(doctype, name, "remaining_amount", flt(remaining), update_modified=False)
 	return remaining
@@ -290,3 +315,67 @@ def on_payment_ledger_entry_change(doc, method=None) -> None:
 		refresh_fee_invoice(voucher_no)
 	elif voucher_type in ("Credit Note", "Payment Allocation") and frappe.db.exists(voucher_type, voucher_no):
 		refresh_credit_source(voucher_type, voucher_no)
+
+
+# ---------------------------------------------------------------- credit sources (payments)
+
+
+def open_credits(company: str, party: str, account: str, against_voucher_types) -> list[frappe._dict]:
+	"""The customer's open credits on `account`: every voucher of `against_voucher_types` whose
+	Payment Ledger balance against itself is negative. Rows: voucher_type, voucher_no,
+	posting_date (of the first row against it) and `credit` (a positive Decimal)."""
+	ple = frappe.qb.DocType("Payment Ledger Entry")
+	balance = Sum(ple.amount_in_account_currency)
+	rows = (
+		frappe.qb.from_(ple)
+		.select(
+			ple.against_voucher_type.as_("voucher_type"),
+			ple.against_voucher_no.as_("voucher_no"),
+			Min(ple.posting_date).as_("posting_date"),
+			balance.as_("balance"),
+		)
+		.where(
+			(ple.company == company)
+			& (ple.party_type == "Customer")
+			& (ple.party == party)
+			& (ple.account == account)
+			& (ple.against_voucher_type.isin(list(against_voucher_types)))
+			& (ple.delinked == 0)
+		)
+		.groupby(ple.against_voucher_type, ple.against_voucher_no)
+		.having(balance < 0)
+	).run(as_dict=True)
+	for row in rows:
+		row.credit = quantize(-to_decimal(row.pop("balance")))
+	return rows
+
+
+def applied_from(
+	against_voucher_type: str,
+	against_voucher_no: str,
+	voucher_type: str,
+	*,
+	account: str | None = None,
+	party: str | None = None,
+	for_update: bool = False,
+) -> Decimal:
+	"""What vouchers of `voucher_type` debited to the receivable against another voucher: e.g. how
+	much of an ERPNext Payment Entry's advance the app's Payment Allocations have applied."""
+	ple = frappe.qb.DocType("Payment Ledger Entry")
+	query = (
+		frappe.qb.from_(ple)
+		.select(Coalesce(Sum(ple.amount_in_account_currency), 0))
+		.where(
+			(ple.against_voucher_type == against_voucher_type)
+			& (ple.against_voucher_no == against_voucher_no)
+			& (ple.voucher_type == voucher_type)
+			& (ple.delinked == 0)
+		)
+	)
+	if account:
+		query = query.where(ple.account == account)
+	if party:
+		query = query.where((ple.party_type == "Customer") & (ple.party == party))
+	if for_update:
+		query = query.for_update()
+	return quantize(to_decimal(query.run()[0][0]))

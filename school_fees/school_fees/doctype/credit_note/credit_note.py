@@ -1,8 +1,156 @@
 # Copyright (c) 2026, school_fees developers
 # For license information, please see license.txt
 
+import frappe
+from frappe import _
 from frappe.model.document import Document
+from frappe.utils import flt, fmt_money
+
+from school_fees import ledger, payments
+from school_fees.setup.settings import get_company_settings
+
+# School Fees Settings field holding the account debited for each reason type
+CREDIT_ACCOUNT_FIELDS = {
+	"Concession": "concession_account",
+	"Scholarship": "scholarship_account",
+	"Cancelled Class": "cancelled_class_account",
+	"Write-off": "write_off_account",
+}
+
+
+class CreditNoteError(frappe.ValidationError):
+	"""A Credit Note is incomplete or inconsistent."""
 
 
 class CreditNote(Document):
-	pass
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		amended_from: DF.Link | None
+		amount: DF.Currency
+		approved_by: DF.Link | None
+		company: DF.Link
+		cost_center: DF.Link | None
+		credit_account: DF.Link | None
+		currency: DF.Link | None
+		customer: DF.Link
+		naming_series: DF.Literal["FCN-.YYYY.-"]
+		notify_guardian: DF.Check
+		posting_date: DF.Date
+		reason: DF.SmallText | None
+		reason_type: DF.Literal["Concession", "Scholarship", "Cancelled Class", "Write-off"]
+		receivable_account: DF.Link | None
+		remaining_amount: DF.Currency
+		student: DF.Link | None
+		student_name: DF.Data | None
+	# end: auto-generated types
+
+	def validate(self):
+		self.set_missing_values()
+		self.validate_amount()
+		self.validate_student()
+
+	def on_submit(self):
+		ledger.post(self, self.get_gl_rows())
+		self.remaining_amount = flt(ledger.refresh_credit_source(self.doctype, self.name))
+		if self.notify_guardian:
+			self.send_notification()
+
+	def before_cancel(self):
+		payments.check_not_used(self)
+
+	def on_cancel(self):
+		ledger.ignore_ledger_links(self)
+		ledger.reverse(self)
+		self.remaining_amount = flt(ledger.refresh_credit_source(self.doctype, self.name))
+
+	# ------------------------------------------------------------ validate steps
+
+	def set_missing_values(self):
+		if self.student:
+			student = frappe.db.get_value("Student", self.student, ["customer", "company"], as_dict=True)
+			self.customer = self.customer or student.customer
+			self.company = self.company or student.company
+		settings = get_company_settings(self.company)
+		self.receivable_account = settings.receivable_account
+		self.credit_account = settings.get(CREDIT_ACCOUNT_FIELDS[self.reason_type])
+		self.cost_center = self.cost_center or settings.cost_center
+		self.currency = frappe.get_cached_value("Company", self.company, "default_currency")
+		if not self.credit_account:
+			frappe.throw(
+				_("Set the {0} account of company {1} in School Fees Settings.").format(
+					_(self.reason_type), self.company
+				),
+				CreditNoteError,
+			)
+
+	def validate_amount(self):
+		if flt(self.amount) <= 0:
+			frappe.throw(_("The credit amount must be above zero."), CreditNoteError)
+
+	def validate_student(self):
+		if not self.student:
+			return
+		customer = frappe.db.get_value("Student", self.student, "customer")
+		if customer != self.customer:
+			frappe.throw(
+				_("Student {0} is billed to customer {1}, not {2}.").format(
+					self.student, customer, self.customer
+				),
+				CreditNoteError,
+			)
+
+	# ------------------------------------------------------------ ledger
+
+	def get_gl_rows(self):
+		"""Dr the credit account of the reason type / Cr receivable against this note (open credit)."""
+		return [
+			ledger.gl_row(self, self.credit_account, self.amount, 0, cost_center=self.cost_center),
+			ledger.gl_row(
+				self,
+				self.receivable_account,
+				0,
+				self.amount,
+				party=self.customer,
+				against_voucher_type=self.doctype,
+				against_voucher=self.name,
+				cost_center=self.cost_center,
+			),
+		]
+
+	# ------------------------------------------------------------ notification
+
+	def send_notification(self):
+		"""Email the guardian (and the approver) that the credit was added to the account."""
+		guardian_email = self.student and frappe.db.get_value("Student", self.student, "guardian_email")
+		approver_email = self.approved_by and frappe.db.get_value("User", self.approved_by, "email")
+		if not guardian_email and not approver_email:
+			frappe.msgprint(
+				_("No guardian email on student {0}: nobody was notified.").format(self.student or "-"),
+				alert=True,
+			)
+			return
+		amount = fmt_money(self.amount, currency=self.currency)
+		frappe.sendmail(
+			recipients=[guardian_email] if guardian_email else [approver_email],
+			cc=[approver_email] if guardian_email and approver_email else [],
+			subject=_("Credit of {0} added for {1}").format(amount, self.student_name or self.customer),
+			message=_(
+				"A credit of {0} ({1}) was added to the fee account of {2} on {3}.{4} It can be used "
+				"to pay fee invoices. Reference: {5}."
+			).format(
+				amount,
+				_(self.reason_type),
+				frappe.bold(self.student_name or self.customer),
+				frappe.format(self.posting_date, "Date"),
+				f" {frappe.utils.escape_html(self.reason)}" if self.reason else "",
+				self.name,
+			),
+			reference_doctype=self.doctype,
+			reference_name=self.name,
+		)

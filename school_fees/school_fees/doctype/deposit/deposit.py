@@ -1,8 +1,118 @@
 # Copyright (c) 2026, school_fees developers
 # For license information, please see license.txt
 
+import frappe
+from frappe import _
 from frappe.model.document import Document
+from frappe.utils import flt
+
+from school_fees import ledger, payments
+from school_fees.bank_reconciliation import remove_from_bank_transactions
+from school_fees.setup.settings import get_company_settings
+
+
+class DepositError(frappe.ValidationError):
+	"""A Deposit is incomplete or inconsistent."""
 
 
 class Deposit(Document):
-	pass
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		amended_from: DF.Link | None
+		amount: DF.Currency
+		approved_by: DF.Link | None
+		clearance_date: DF.Date | None
+		company: DF.Link
+		cost_center: DF.Link | None
+		currency: DF.Link | None
+		customer: DF.Link
+		deposit_account: DF.Link | None
+		deposit_type: DF.Literal["Security", "Registration", "Advance Fee"]
+		description: DF.SmallText | None
+		history_html: DF.HTML | None
+		mode_of_payment: DF.Link | None
+		naming_series: DF.Literal["DEP-.YYYY.-"]
+		paid_to: DF.Link
+		posting_date: DF.Date
+		reference_date: DF.Date | None
+		reference_no: DF.Data | None
+		remaining_amount: DF.Currency
+		student: DF.Link | None
+		student_name: DF.Data | None
+	# end: auto-generated types
+
+	def onload(self):
+		self.set_onload("history", payments.deposit_history(self.name) if not self.is_new() else [])
+
+	def validate(self):
+		self.set_missing_values()
+		self.validate_amount()
+		self.validate_student()
+
+	def on_submit(self):
+		ledger.post(self, self.get_gl_rows())
+		self.remaining_amount = flt(payments.refresh_deposit(self.name))
+
+	def before_cancel(self):
+		payments.check_not_used(self)
+
+	def on_cancel(self):
+		ledger.ignore_ledger_links(self)
+		ledger.reverse(self)
+		self.remaining_amount = flt(payments.refresh_deposit(self.name))
+		remove_from_bank_transactions(self.doctype, self.name)
+
+	# ------------------------------------------------------------ validate steps
+
+	def set_missing_values(self):
+		if self.student:
+			student = frappe.db.get_value("Student", self.student, ["customer", "company"], as_dict=True)
+			self.customer = self.customer or student.customer
+			self.company = self.company or student.company
+		settings = get_company_settings(self.company)
+		self.deposit_account = settings.deposit_account
+		self.cost_center = self.cost_center or settings.cost_center
+		self.currency = frappe.get_cached_value("Company", self.company, "default_currency")
+		if self.mode_of_payment and not self.paid_to:
+			self.paid_to = payments.get_mode_of_payment_account(self.mode_of_payment, self.company)
+
+	def validate_amount(self):
+		if flt(self.amount) <= 0:
+			frappe.throw(_("The deposit amount must be above zero."), DepositError)
+
+	def validate_student(self):
+		if not self.student:
+			return
+		customer = frappe.db.get_value("Student", self.student, "customer")
+		if customer != self.customer:
+			frappe.throw(
+				_("Student {0} is billed to customer {1}, not {2}.").format(
+					self.student, customer, self.customer
+				),
+				DepositError,
+			)
+
+	# ------------------------------------------------------------ ledger
+
+	def get_gl_rows(self):
+		"""Dr cash/bank / Cr the deposit liability with the customer, against this Deposit (the
+		liability has no account type: no Payment Ledger Entry, but the party shows in the GL)."""
+		return [
+			ledger.gl_row(self, self.paid_to, self.amount, 0, cost_center=self.cost_center),
+			ledger.gl_row(
+				self,
+				self.deposit_account,
+				0,
+				self.amount,
+				party=self.customer,
+				against_voucher_type=self.doctype,
+				against_voucher=self.name,
+				cost_center=self.cost_center,
+			),
+		]

@@ -1,8 +1,265 @@
 # Copyright (c) 2026, school_fees developers
 # For license information, please see license.txt
 
+import frappe
+from frappe import _
 from frappe.model.document import Document
+from frappe.utils import flt, getdate
+
+from school_fees import ledger, payments
+from school_fees.bank_reconciliation import remove_from_bank_transactions
+from school_fees.core.allocation import Allocation, allocate, validate_allocations
+from school_fees.core.credits import check_source_use
+from school_fees.core.errors import AllocationError
+from school_fees.core.money import ZERO, quantize, to_decimal
+from school_fees.payments import (
+	APPLY_CREDIT,
+	APPLY_DEPOSIT,
+	DEPOSIT_TO_CREDIT,
+	RECEIPT,
+	REFUND,
+	TYPES_OPENING_CREDIT,
+	TYPES_WITH_CASH,
+	TYPES_WITH_INVOICES,
+	OverAllocationError,
+	PaymentAllocationError,
+)
+from school_fees.setup.settings import get_company_settings
 
 
 class PaymentAllocation(Document):
-	pass
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from school_fees.school_fees.doctype.payment_allocation_item.payment_allocation_item import (
+			PaymentAllocationItem,
+		)
+
+		allocation_type: DF.Literal["Receipt", "Apply Credit", "Apply Deposit", "Refund", "Deposit to Credit"]
+		allocations: DF.Table[PaymentAllocationItem]
+		amended_from: DF.Link | None
+		clearance_date: DF.Date | None
+		company: DF.Link
+		cost_center: DF.Link | None
+		currency: DF.Link | None
+		customer: DF.Link
+		mode_of_payment: DF.Link | None
+		naming_series: DF.Literal["RCPT-.YYYY.-"]
+		paid_amount: DF.Currency
+		paid_to: DF.Link | None
+		posting_date: DF.Date
+		receivable_account: DF.Link | None
+		reference_date: DF.Date | None
+		reference_no: DF.Data | None
+		remaining_amount: DF.Currency
+		remarks: DF.SmallText | None
+		source_doctype: DF.Link | None
+		source_name: DF.DynamicLink | None
+		student: DF.Link | None
+		student_name: DF.Data | None
+		total_allocated: DF.Currency
+		unallocated_amount: DF.Currency
+	# end: auto-generated types
+
+	def validate(self):
+		self.set_missing_values()
+		self.clear_fields_of_other_types()
+		self.validate_amounts()
+		self.validate_source()
+		self.set_allocations()
+		self.set_allocation_details()
+		self.validate_allocations()
+		self.calculate_totals()
+
+	def before_submit(self):
+		self.lock_and_recheck()
+
+	def on_submit(self):
+		ledger.post(self, payments.build_gl_rows(self))
+		self.refresh_balances()
+
+	def before_cancel(self):
+		if self.allocation_type in TYPES_OPENING_CREDIT:
+			payments.check_not_used(self)
+
+	def on_cancel(self):
+		ledger.ignore_ledger_links(self)
+		ledger.reverse(self)
+		self.refresh_balances()
+		remove_from_bank_transactions(self.doctype, self.name)
+
+	# ------------------------------------------------------------ validate steps
+
+	def set_missing_values(self):
+		settings = get_company_settings(self.company)
+		self.receivable_account = settings.receivable_account
+		self.cost_center = self.cost_center or settings.cost_center
+		self.currency = frappe.get_cached_value("Company", self.company, "default_currency")
+		if self.student and not self.customer:
+			self.customer = frappe.db.get_value("Student", self.student, "customer")
+		if self.allocation_type in TYPES_WITH_CASH and self.mode_of_payment and not self.paid_to:
+			self.paid_to = payments.get_mode_of_payment_account(self.mode_of_payment, self.company)
+
+	def clear_fields_of_other_types(self):
+		"""Fields that mean nothing for this type are emptied, so they never reach the ledger."""
+		if self.allocation_type not in TYPES_WITH_CASH:
+			self.mode_of_payment = self.paid_to = None
+		if self.allocation_type == RECEIPT:
+			self.source_doctype = self.source_name = None
+		if self.allocation_type not in TYPES_WITH_INVOICES and self.allocations:
+			frappe.throw(
+				_("A {0} does not settle invoices: remove the allocation rows.").format(
+					_(self.allocation_type)
+				),
+				PaymentAllocationError,
+			)
+
+	def validate_amounts(self):
+		if self.allocation_type in TYPES_WITH_CASH and not self.paid_to:
+			frappe.throw(
+				_("Select the Mode of Payment or the cash/bank account the money was paid to or from."),
+				PaymentAllocationError,
+			)
+		if self.allocation_type in (RECEIPT, REFUND, DEPOSIT_TO_CREDIT) and flt(self.paid_amount) <= 0:
+			frappe.throw(_("The amount must be above zero."), PaymentAllocationError)
+		if flt(self.paid_amount) < 0:
+			frappe.throw(_("The amount must not be negative."), PaymentAllocationError)
+		for row in self.allocations:
+			if flt(row.allocated_amount) < 0:
+				frappe.throw(
+					_("Row {0}: the amount allocated to {1} must not be negative.").format(
+						row.idx, row.fee_invoice
+					),
+					OverAllocationError,
+				)
+
+	def validate_source(self):
+		if self.allocation_type != RECEIPT:
+			payments.validate_source_document(self)
+
+	def set_allocations(self):
+		"""Fill the allocation rows oldest due date first when the user left them empty."""
+		if self.allocation_type not in TYPES_WITH_INVOICES or self.allocations:
+			return
+		amount = to_decimal(self.paid_amount)
+		if self.allocation_type != RECEIPT:
+			available = self.source_available()
+			amount = min(amount, available) if amount > 0 else available
+		open_items = payments.get_open_invoices(self.company, self.customer, self.student)
+		proposed, _remainder = allocate(amount, open_items)
+		for part in proposed:
+			self.append("allocations", {"fee_invoice": part.key, "allocated_amount": flt(part.amount)})
+
+	def set_allocation_details(self):
+		self.allocations = [row for row in self.allocations if flt(row.allocated_amount) > 0]
+		if not self.allocations:
+			return
+		details = {
+			row.name: row
+			for row in frappe.get_all(
+				"Fee Invoice",
+				filters={"name": ("in", [row.fee_invoice for row in self.allocations])},
+				fields=["name", "student", "installment", "due_date", "company", "customer", "docstatus"],
+			)
+		}
+		balances = ledger.receivable_balances("Fee Invoice", list(details))
+		for idx, row in enumerate(self.allocations, start=1):
+			row.idx = idx
+			invoice = details.get(row.fee_invoice)
+			if not invoice or invoice.docstatus != 1:
+				frappe.throw(
+					_("Row {0}: Fee Invoice {1} is not a submitted invoice.").format(idx, row.fee_invoice),
+					PaymentAllocationError,
+				)
+			if invoice.company != self.company or invoice.customer != self.customer:
+				frappe.throw(
+					_("Row {0}: Fee Invoice {1} belongs to {2} ({3}), not to {4} ({5}).").format(
+						idx, row.fee_invoice, invoice.customer, invoice.company, self.customer, self.company
+					),
+					PaymentAllocationError,
+				)
+			row.student, row.installment, row.due_date = invoice.student, invoice.installment, invoice.due_date
+			row.outstanding_amount = flt(balances[row.fee_invoice])
+
+	def validate_allocations(self):
+		if self.allocation_type in TYPES_WITH_INVOICES and self.allocation_type != RECEIPT:
+			if not self.allocations:
+				frappe.throw(
+					_("{0} has no open invoice of customer {1} to settle.").format(
+						_(self.allocation_type), self.customer
+					),
+					PaymentAllocationError,
+				)
+		names = [row.fee_invoice for row in self.allocations]
+		self.check_against_ledger(payments.get_open_invoices(self.company, self.customer, names=names))
+
+	def calculate_totals(self):
+		total = sum((to_decimal(row.allocated_amount) for row in self.allocations), ZERO)
+		self.total_allocated = flt(total)
+		if self.allocation_type in (APPLY_CREDIT, APPLY_DEPOSIT):
+			self.paid_amount = flt(total)
+		if self.allocation_type == RECEIPT:
+			self.unallocated_amount = flt(quantize(to_decimal(self.paid_amount) - total))
+		elif self.allocation_type == DEPOSIT_TO_CREDIT:
+			self.unallocated_amount = self.paid_amount
+		else:
+			self.unallocated_amount = 0
+
+	# ------------------------------------------------------------ submit
+
+	def lock_and_recheck(self):
+		"""Lock the source, then the invoices (always in this order, names sorted, so two
+		allocations never wait on each other in a cycle), and check every amount again with
+		locking reads: what another allocation committed while we waited is now visible."""
+		if self.source_doctype and self.source_name:
+			ledger.lock_rows(self.source_doctype, [self.source_name])
+		names = [row.fee_invoice for row in self.allocations]
+		ledger.lock_rows("Fee Invoice", names)
+		self.check_against_ledger(
+			payments.get_open_invoices(self.company, self.customer, names=names, for_update=True),
+			for_update=True,
+		)
+
+	def check_against_ledger(self, open_items, for_update: bool = False):
+		"""No row above its invoice's outstanding, no invoice twice, and the total within the
+		receipt (Receipt) or within what the source still holds (every other type)."""
+		requested = [Allocation(row.fee_invoice, to_decimal(row.allocated_amount)) for row in self.allocations]
+		limit = to_decimal(self.paid_amount) if self.allocation_type == RECEIPT else None
+		try:
+			validate_allocations(limit, open_items, requested)
+			if self.allocation_type != RECEIPT:
+				wanted = (
+					sum((part.amount for part in requested), ZERO)
+					if self.allocation_type in TYPES_WITH_INVOICES
+					else to_decimal(self.paid_amount)
+				)
+				check_source_use(
+					payments.source_label(self.source_doctype, self.source_name),
+					self.source_available(for_update=for_update),
+					wanted,
+				)
+		except AllocationError as error:
+			frappe.throw(
+				_("Cannot allocate {0}: {1}").format(self.name or _("this payment"), str(error)),
+				OverAllocationError,
+				title=_("Over-allocation"),
+			)
+
+	def source_available(self, for_update: bool = False):
+		return payments.available_credit(
+			self.company, self.customer, self.source_doctype, self.source_name, for_update=for_update
+		)
+
+	# ------------------------------------------------------------ write-back
+
+	def refresh_balances(self):
+		"""Invoices are refreshed by the Payment Ledger Entry hook (one refresh per invoice row
+		posted or reversed); the source and this document's own open credit are written here."""
+		payments.refresh_source(self.source_doctype, self.source_name)
+		if self.allocation_type in TYPES_OPENING_CREDIT:
+			self.remaining_amount = flt(ledger.refresh_credit_source(self.doctype, self.name))
