@@ -19,6 +19,7 @@ import click
 import frappe
 from frappe import _
 from frappe.query_builder.functions import Max
+from frappe.utils import strip_html
 
 from school_fees.setup.settings import (
 	COMPANY_SETTINGS_DOCTYPE,
@@ -141,7 +142,7 @@ def ensure_indexes():
 
 def setup_all_companies():
 	for company in frappe.get_all("Company", pluck="name", order_by="lft"):
-		setup_company(company)
+		try_setup_company(company, report=click.echo)
 
 
 # Per-company setup (Company on_update hook)
@@ -155,8 +156,15 @@ def setup_company(doc, method=None):
 	completed (values an accountant chose are never overwritten). It runs from the Company
 	``on_update`` hook because ERPNext creates the chart of accounts in ``Company.on_update``, after
 	``after_insert``; a company without a chart yet is skipped and set up on its next save.
+
+	As the hook (``method`` given) a failure is reported as a warning and does not stop the company
+	from being saved; called directly it raises.
 	"""
 	company = doc if isinstance(doc, str) else doc.name
+	if method:
+		try_setup_company(company, report=lambda message: frappe.msgprint(message, indicator="orange"))
+		return
+
 	if not frappe.db.exists("Account", {"company": company}):
 		return
 
@@ -174,6 +182,25 @@ def setup_company(doc, method=None):
 			frappe.db.set_value(COMPANY_SETTINGS_DOCTYPE, existing.name, missing)
 	else:
 		add_company_settings_row(values)
+
+
+def try_setup_company(company: str, report) -> bool:
+	"""Set up one company; if its chart cannot take the accounts, undo, ``report`` why and go on.
+
+	Used where one odd company must not block the rest: install, migrate, saving a Company."""
+	frappe.db.savepoint("school_fees_setup_company")
+	try:
+		setup_company(company)
+	except frappe.ValidationError as e:
+		frappe.db.rollback(save_point="school_fees_setup_company")
+		frappe.clear_last_message()
+		report(
+			_(
+				"School Fees could not set up company {0}: {1} Choose its accounts in School Fees Settings."
+			).format(company, strip_html(str(e)))
+		)
+		return False
+	return True
 
 
 def get_default_company_settings(company: str, existing=None) -> dict:

@@ -102,6 +102,33 @@ def test_new_company_is_set_up_by_the_hook():
 	assert row.write_off_account == f"Fee Write-offs - {company.abbr}"  # refilled
 
 
+def test_company_hook_failure_warns_instead_of_blocking(company, monkeypatch):
+	"""A chart that cannot take the accounts must not stop the company from being saved (nor migrate)."""
+
+	def broken(*args, **kwargs):
+		frappe.throw("no Accounts Receivable group")
+
+	rows_before = frappe.db.count("School Fees Company Settings")
+	frappe.db.delete("School Fees Company Settings", {"company": company})
+	monkeypatch.setattr(install, "get_default_company_settings", broken)
+	frappe.clear_messages()
+
+	install.setup_company(frappe.get_doc("Company", company), "on_update")
+	messages = [strip_html(entry.get("message", "")) for entry in frappe.get_message_log()]
+	assert any(f"could not set up company {company}: no Accounts Receivable group" in m for m in messages)
+	assert not any(m == "no Accounts Receivable group" for m in messages)
+
+	echoed = []
+	monkeypatch.setattr(install.click, "echo", echoed.append)
+	install.setup_all_companies()
+	assert any(company in line for line in echoed)
+	assert frappe.db.count("School Fees Company Settings") == rows_before - 1
+
+	with pytest.raises(frappe.ValidationError):
+		install.setup_company(company)
+	frappe.clear_messages()
+
+
 def test_setup_all_companies_is_idempotent(company):
 	accounts = frappe.db.count("Account")
 	rows = frappe.db.count("School Fees Company Settings")

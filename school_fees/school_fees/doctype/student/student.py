@@ -75,6 +75,8 @@ class Student(Document):
 		if not self.class_section:
 			return
 		section = frappe.db.get_value("Class Section", self.class_section, ["company", "grade"], as_dict=True)
+		if not section:
+			return  # a missing link is reported by Frappe's link check
 		if section.company != self.company:
 			frappe.throw(
 				_("Student {0}: Class Section {1} belongs to company {2}, not {3}.").format(
@@ -135,7 +137,7 @@ class Student(Document):
 	def validate_fee_groups(self):
 		for row in self.fee_groups:
 			group_company = frappe.db.get_value("Fee Group", row.fee_group, "company")
-			if group_company != self.company:
+			if group_company and group_company != self.company:
 				frappe.throw(
 					_(
 						"Student {0}, fee groups row #{1}: Fee Group {2} belongs to company {3}, not {4}."
