@@ -75,7 +75,8 @@ def after_migrate():
 
 
 def before_uninstall():
-	remove_created_accounts()
+	for account, reason in remove_created_accounts():
+		click.echo(_("Kept account {0}: it {1}.").format(account, reason))
 	remove_custom_fields()
 	remove_roles()
 
@@ -332,23 +333,31 @@ def find_group_account(company: str, root_type: str, account_name: str | None = 
 # ---------------
 
 
-def remove_created_accounts():
-	"""Delete the accounts install created, unless they carry ledger entries or are used elsewhere.
+def get_created_accounts() -> list[str]:
+	"""The accounts School Fees created (not ones it found and reused)."""
+	return frappe.get_all(
+		"DefaultValue", filters={"parent": "__default", "defkey": CREATED_ACCOUNT_KEY}, pluck="defvalue"
+	)
+
+
+def remove_created_accounts(accounts: list[str] | None = None) -> list[tuple[str, str]]:
+	"""Delete the accounts install created (or those of ``accounts``), except the ones in use.
 
 	An account with GL or Payment Ledger entries is kept: those entries are the school's books, and
 	ERPNext refuses to delete such an account anyway. The Trial Balance and General Ledger keep showing
-	it, and a reinstall reuses it. An account another document still links to (a Journal Entry draft,
-	a Mode of Payment, ...) is kept too. Everything kept is listed on the console."""
-	created = frappe.get_all(
-		"DefaultValue",
-		filters={"parent": "__default", "defkey": CREATED_ACCOUNT_KEY},
-		pluck="defvalue",
-	)
+	it, and a reinstall finds and reuses it. An account another document still links to (a Journal
+	Entry draft, a Mode of Payment, ...) is kept too. Returns the kept accounts with the reason."""
+	accounts = get_created_accounts() if accounts is None else accounts
+	companies = set(frappe.get_all("Account", filters={"name": ("in", accounts)}, pluck="company"))
 	# The settings rows link these accounts and go away with the app; unlink them first.
-	frappe.db.delete(COMPANY_SETTINGS_DOCTYPE, {"parent": SETTINGS_DOCTYPE})
+	if companies:
+		frappe.db.delete(
+			COMPANY_SETTINGS_DOCTYPE, {"parent": SETTINGS_DOCTYPE, "company": ("in", list(companies))}
+		)
 
 	kept = []
-	for account in created:
+	for account in accounts:
+		frappe.defaults.clear_default(key=CREATED_ACCOUNT_KEY, value=account, parent="__default")
 		if not frappe.db.exists("Account", account):
 			continue
 		if frappe.db.exists("GL Entry", {"account": account}) or frappe.db.exists(
@@ -361,11 +370,9 @@ def remove_created_accounts():
 			frappe.delete_doc("Account", account, ignore_permissions=True)
 		except frappe.LinkExistsError:
 			frappe.db.rollback(save_point="school_fees_delete_account")
+			frappe.clear_last_message()
 			kept.append((account, _("is linked from other documents")))
-
-	frappe.defaults.clear_default(key=CREATED_ACCOUNT_KEY, parent="__default")
-	for account, reason in kept:
-		click.echo(_("Kept account {0}: it {1}.").format(account, reason))
+	return kept
 
 
 def remove_custom_fields():

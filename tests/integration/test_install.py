@@ -59,13 +59,11 @@ def test_test_company_was_set_up(company):
 	assert_company_set_up(company)
 
 
-def test_new_company_is_set_up_by_the_hook():
-	"""Creating a school sets it up: accounts, settings row, and a record of what install created."""
-	name = unique("_Test Hook School")
-	company = frappe.get_doc(
+def make_school():
+	return frappe.get_doc(
 		{
 			"doctype": "Company",
-			"company_name": name,
+			"company_name": unique("_Test Hook School"),
 			"abbr": frappe.generate_hash(length=5).upper(),
 			"default_currency": "INR",
 			"country": "India",
@@ -73,11 +71,14 @@ def test_new_company_is_set_up_by_the_hook():
 			"create_chart_of_accounts_based_on": "Standard Template",
 		}
 	).insert()
+
+
+def test_new_company_is_set_up_by_the_hook():
+	"""Creating a school sets it up: accounts, settings row, and a record of what install created."""
+	company = make_school()
 	assert_company_set_up(company.name)
 
-	created = set(
-		frappe.get_all("DefaultValue", filters={"defkey": install.CREATED_ACCOUNT_KEY}, pluck="defvalue")
-	)
+	created = set(install.get_created_accounts())
 	for account_name in APP_ACCOUNTS:
 		assert f"{account_name} - {company.abbr}" in created
 
@@ -127,6 +128,39 @@ def test_company_hook_failure_warns_instead_of_blocking(company, monkeypatch):
 	with pytest.raises(frappe.ValidationError):
 		install.setup_company(company)
 	frappe.clear_messages()
+
+
+def test_uninstall_removes_unused_accounts_and_keeps_posted_ones():
+	"""Uninstall deletes what install created, except accounts that carry ledger entries."""
+	company = make_school()
+	abbr = company.abbr
+	write_offs = f"Fee Write-offs - {abbr}"
+	journal = frappe.get_doc(
+		{
+			"doctype": "Journal Entry",
+			"company": company.name,
+			"posting_date": "2026-06-01",
+			"accounts": [
+				{"account": write_offs, "debit_in_account_currency": 250, "cost_center": company.cost_center},
+				{"account": company.default_cash_account, "credit_in_account_currency": 250},
+			],
+		}
+	).insert()
+	journal.submit()
+
+	ours = [f"{name} - {abbr}" for name in APP_ACCOUNTS]
+	kept = install.remove_created_accounts(ours)
+
+	assert kept == [(write_offs, "has ledger entries")]
+	assert frappe.get_all("Account", filters={"name": ("in", ours)}, pluck="name") == [write_offs]
+	assert not set(ours) & set(install.get_created_accounts())
+	assert not frappe.db.exists("School Fees Company Settings", {"company": company.name})
+	assert frappe.db.exists("School Fees Company Settings", {"company": "_Test School"})
+
+	# a reinstall finds the kept account and recreates the others
+	install.setup_company(company.name)
+	assert_company_set_up(company.name)
+	assert write_offs not in install.get_created_accounts()
 
 
 def test_setup_all_companies_is_idempotent(company):
