@@ -74,6 +74,8 @@ class CreditNote(Document):
 	def set_missing_values(self):
 		if self.student:
 			student = frappe.db.get_value("Student", self.student, ["customer", "company"], as_dict=True)
+			if not student:
+				frappe.throw(_("Student {0} not found.").format(self.student), CreditNoteError)
 			self.customer = self.customer or student.customer
 			self.company = self.company or student.company
 		settings = get_company_settings(self.company)
@@ -136,6 +138,16 @@ class CreditNote(Document):
 			)
 			return
 		amount = fmt_money(self.amount, currency=self.currency)
+		try:
+			self.queue_notification(guardian_email, approver_email, amount)
+		except frappe.OutgoingEmailError:
+			# a credit is not refused because the site cannot send mail; say so instead
+			frappe.clear_last_message()
+			frappe.msgprint(
+				_("No outgoing Email Account is set up: the guardian was not notified."), alert=True
+			)
+
+	def queue_notification(self, guardian_email, approver_email, amount):
 		frappe.sendmail(
 			recipients=[guardian_email] if guardian_email else [approver_email],
 			cc=[approver_email] if guardian_email and approver_email else [],

@@ -73,6 +73,8 @@ class Deposit(Document):
 	def set_missing_values(self):
 		if self.student:
 			student = frappe.db.get_value("Student", self.student, ["customer", "company"], as_dict=True)
+			if not student:
+				frappe.throw(_("Student {0} not found.").format(self.student), DepositError)
 			self.customer = self.customer or student.customer
 			self.company = self.company or student.company
 		settings = get_company_settings(self.company)
