@@ -226,30 +226,34 @@ def test_demo_loads_twice_without_duplicates(capsys):
 	"""The demo commits (it is meant to stay on the site); a second run adds nothing."""
 	from school_fees import demo
 
-	demo.load()
-	students = frappe.get_all("Student", filters={"company": demo.COMPANY}, fields=["name", "customer"])
-	customers = {row.customer for row in students}
-	counts = {
-		doctype: frappe.db.count(doctype)
-		for doctype in (
-			"Student",
-			"Customer",
-			"Class Section",
-			"Fee Structure",
-			"Fee Group",
-			"Fee Discount",
-			"Account",
-		)
-	}
+	def snapshot():
+		"""What the demo owns (scoped to its company: other tests may commit at the same time)."""
+		company = {"company": demo.COMPANY}
+		students = frappe.get_all("Student", filters=company, fields=["name", "customer"])
+		customers = {row.customer for row in students}
+		return {
+			"students": len(students),
+			"customers": len(customers),
+			"customer records": frappe.db.count("Customer", {"name": ("in", list(customers))}),
+			**{
+				doctype: frappe.db.count(doctype, company)
+				for doctype in ("Class Section", "Fee Structure", "Fee Group", "Fee Discount", "Account")
+			},
+			"fee heads": frappe.db.count("Fee Head Account", company),
+		}
 
+	demo.load()
+	first = snapshot()
 	capsys.readouterr()
 	demo.load()
 	assert "already loaded" in capsys.readouterr().out
-	assert {doctype: frappe.db.count(doctype) for doctype in counts} == counts
+	assert snapshot() == first
 
-	assert len(students) == demo.STUDENT_COUNT
-	assert len(customers) == demo.STUDENT_COUNT - len(demo.SIBLINGS)
-	assert frappe.db.count("Class Section", {"company": demo.COMPANY}) == 4
+	assert first["students"] == demo.STUDENT_COUNT
+	assert first["customers"] == first["customer records"] == demo.STUDENT_COUNT - len(demo.SIBLINGS)
+	assert first["Class Section"] == 4
+	assert first["fee heads"] == 4
+	assert first["Fee Discount"] == 2
 	structure = frappe.get_doc("Fee Structure", {"company": demo.COMPANY, "structure_name": demo.STRUCTURE})
 	assert structure.docstatus == 1
 	assert len(structure.installments) == 4
