@@ -98,10 +98,14 @@ def insert_invoice(doc: Document, ignore_permissions: bool = False) -> Document:
 	try:
 		return doc.insert(ignore_permissions=ignore_permissions)
 	except frappe.UniqueValidationError as e:
-		if doc.billing_key and "billing_key" in str(e):
-			frappe.throw(duplicate_billing_message(doc.billing_key, invoice_holding_key(doc.billing_key)),
-				DuplicateBillingError, title=_("Already Billed"))
-		raise
+		if not (doc.billing_key and "billing_key" in str(e)):
+			raise
+		frappe.clear_last_message()  # Frappe's generic "Billing Key must be unique"
+		frappe.throw(
+			duplicate_billing_message(doc.billing_key, invoice_holding_key(doc.billing_key)),
+			DuplicateBillingError,
+			title=_("Already Billed"),
+		)
 
 
 def duplicate_billing_message(key: str, holder: str | None) -> str:
