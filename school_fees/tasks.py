@@ -41,7 +41,8 @@ def issue_due_invoices(as_of=None) -> list[str]:
 
 def mark_overdue_invoices(as_of=None) -> list[str]:
 	"""Flip issued invoices past their due date to Overdue, and Overdue ones that are paid or not
-	yet due (as of `as_of`) back, when the setting is on. Statuses come from the ledger."""
+	yet due (as of `as_of`) back, when the setting is on. Statuses come from the ledger. Returns
+	the invoices whose status changed."""
 	if not setting_enabled("mark_overdue"):
 		return []
 	as_of = getdate(as_of or nowdate())
@@ -103,7 +104,9 @@ def issue_invoice(name: str, as_of) -> str | None:
 
 
 def refresh_status(name: str, as_of) -> str | None:
-	return ledger.refresh_fee_invoice(name, as_of)
+	"""Recompute the invoice's status from the ledger as of `as_of`; its name when it changed."""
+	before = frappe.db.get_value(FEE_INVOICE, name, "status")
+	return name if ledger.refresh_fee_invoice(name, as_of) != before else None
 
 
 def charge_late_fee(name: str, as_of) -> str | None:
