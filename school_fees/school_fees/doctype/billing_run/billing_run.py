@@ -1,8 +1,258 @@
 # Copyright (c) 2026, school_fees developers
 # For license information, please see license.txt
+"""Billing Run: bill one fee structure to a scope of students, after a preview.
 
+Draft -> (confirm) Queued -> Processing -> Completed / Partially Completed / Failed. The work is in
+school_fees.billing (scope, preview, the background job and its bulk writer); this controller
+validates the run and exposes `get_preview` and `confirm` to the form.
+"""
+
+import frappe
+from frappe import _
 from frappe.model.document import Document
+from frappe.utils import getdate
+
+from school_fees import billing
+
+FEE_INVOICE = "Fee Invoice"
+CONFIRM_ROLES = ("Fees Manager", "System Manager")
+# Fields that may change after a run has started: everything else describes what it billed
+EDITABLE_AFTER_START = ("reference",)
+SCOPE_FIELDS = {"Grade": "grade", "Class Section": "class_section", "Fee Group": "fee_group"}
+
+
+class BillingRunValidationError(frappe.ValidationError):
+	pass
+
+
+class BillingRunLockedError(frappe.ValidationError):
+	pass
 
 
 class BillingRun(Document):
-	pass
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from school_fees.school_fees.doctype.billing_run_error.billing_run_error import BillingRunError
+		from school_fees.school_fees.doctype.billing_run_exclusion.billing_run_exclusion import (
+			BillingRunExclusion,
+		)
+		from school_fees.school_fees.doctype.billing_run_student.billing_run_student import BillingRunStudent
+
+		academic_term: DF.Link
+		class_section: DF.Link | None
+		company: DF.Link
+		created_count: DF.Int
+		due_date: DF.Date | None
+		errors: DF.Table[BillingRunError]
+		exclusions: DF.Table[BillingRunExclusion]
+		failed_count: DF.Int
+		fee_group: DF.Link | None
+		fee_structure: DF.Link
+		grade: DF.Link | None
+		installment: DF.Data | None
+		issue_invoices: DF.Check
+		job_id: DF.Data | None
+		naming_series: DF.Literal["BR-.YYYY.-"]
+		posting_date: DF.Date
+		preview_html: DF.HTML | None
+		reference: DF.Data | None
+		scope: DF.Literal["All", "Grade", "Class Section", "Fee Group", "Manual"]
+		skipped_count: DF.Int
+		status: DF.Literal["Draft", "Queued", "Processing", "Completed", "Partially Completed", "Failed"]
+		students: DF.Table[BillingRunStudent]
+		to_bill_count: DF.Int
+		total_amount: DF.Currency
+	# end: auto-generated types
+
+	def validate(self):
+		self.validate_not_started()
+		self.validate_fee_structure()
+		self.validate_installment()
+		self.validate_dates()
+		self.clear_unused_scope_fields()
+		self.validate_scope()
+		self.validate_students_company()
+
+	def on_trash(self):
+		invoices = frappe.get_all(FEE_INVOICE, filters={"billing_run": self.name}, pluck="name", limit=3)
+		if invoices or self.status in billing.RUNNING_STATUSES:
+			frappe.throw(
+				_(
+					"Billing Run {0} has created invoices ({1}) and cannot be deleted or undone. "
+					"To reverse a bill, cancel the single Fee Invoice with a reason."
+				).format(frappe.bold(self.name), ", ".join(invoices) or _(self.status)),
+				BillingRunLockedError,
+				title=_("Billing Run Cannot Be Deleted"),
+			)
+
+	# ------------------------------------------------------------ validate steps
+
+	def validate_not_started(self):
+		"""Once confirmed, a run describes what it billed: only its reference can change."""
+		before = self.get_doc_before_save()
+		if not before or before.status == billing.DRAFT_RUN:
+			return
+		changed = [
+			df.label
+			for df in self.meta.fields
+			if df.fieldtype not in ("Section Break", "Column Break", "HTML", "Table")
+			and not df.read_only
+			and df.fieldname not in EDITABLE_AFTER_START
+			and str(self.get(df.fieldname) or "") != str(before.get(df.fieldname) or "")
+		]
+		tables_changed = [
+			_(self.meta.get_label(name))
+			for name in ("students", "exclusions")
+			if [r.student for r in self.get(name)] != [r.student for r in before.get(name)]
+		]
+		if changed or tables_changed:
+			frappe.throw(
+				_("Billing Run {0} is {1}: {2} can no longer be changed. Create a new run instead.").format(
+					frappe.bold(self.name), _(before.status), ", ".join(_(c) for c in changed + tables_changed)
+				),
+				BillingRunLockedError,
+			)
+
+	def validate_fee_structure(self):
+		structure = frappe.db.get_value(
+			"Fee Structure", self.fee_structure, ["docstatus", "company", "academic_term"], as_dict=True
+		)
+		if structure.docstatus != 1:
+			frappe.throw(
+				_("Fee Structure {0} must be submitted before it can be billed.").format(
+					frappe.bold(self.fee_structure)
+				),
+				BillingRunValidationError,
+			)
+		if structure.company != self.company:
+			frappe.throw(
+				_("Fee Structure {0} belongs to {1}, not to {2}.").format(
+					frappe.bold(self.fee_structure), structure.company, self.company
+				),
+				BillingRunValidationError,
+			)
+		if structure.academic_term != self.academic_term:
+			frappe.throw(
+				_("Fee Structure {0} is for term {1}, not {2}.").format(
+					frappe.bold(self.fee_structure), structure.academic_term, self.academic_term
+				),
+				BillingRunValidationError,
+			)
+
+	def validate_installment(self):
+		self.installment = (self.installment or "").strip() or None
+		if not self.installment:
+			return
+		labels = self.installment_labels()
+		if self.installment not in labels:
+			frappe.throw(
+				_("Fee Structure {0} has no installment {1}; choose one of: {2}.").format(
+					frappe.bold(self.fee_structure), frappe.bold(self.installment), ", ".join(labels)
+				),
+				BillingRunValidationError,
+			)
+
+	def installment_labels(self) -> list[str]:
+		return frappe.get_all(
+			"Fee Structure Installment",
+			filters={"parent": self.fee_structure, "parenttype": "Fee Structure"},
+			pluck="installment",
+			order_by="idx",
+		)
+
+	def validate_dates(self):
+		if self.due_date and getdate(self.due_date) < getdate(self.posting_date):
+			frappe.throw(
+				_("The due date {0} cannot be before the invoice date {1}.").format(
+					frappe.format(self.due_date, "Date"), frappe.format(self.posting_date, "Date")
+				),
+				BillingRunValidationError,
+			)
+
+	def clear_unused_scope_fields(self):
+		for scope, fieldname in SCOPE_FIELDS.items():
+			if self.scope != scope:
+				self.set(fieldname, None)
+		if self.scope != "Manual":
+			self.set("students", [])
+
+	def validate_scope(self):
+		fieldname = SCOPE_FIELDS.get(self.scope)
+		if fieldname and not self.get(fieldname):
+			frappe.throw(
+				_("Choose the {0} to bill.").format(_(self.meta.get_label(fieldname))), BillingRunValidationError
+			)
+		if self.scope == "Manual" and not self.students:
+			frappe.throw(_("Add the students to bill."), BillingRunValidationError)
+		if self.scope == "Class Section":
+			self.validate_company_of("Class Section", self.class_section)
+		if self.scope == "Fee Group":
+			self.validate_company_of("Fee Group", self.fee_group)
+			group_structure = frappe.db.get_value("Fee Group", self.fee_group, "fee_structure")
+			if group_structure != self.fee_structure:
+				frappe.throw(
+					_("Fee Group {0} is billed with Fee Structure {1}, not {2}.").format(
+						frappe.bold(self.fee_group), group_structure, self.fee_structure
+					),
+					BillingRunValidationError,
+				)
+
+	def validate_company_of(self, doctype: str, name: str):
+		company = frappe.db.get_value(doctype, name, "company")
+		if company != self.company:
+			frappe.throw(
+				_("{0} {1} belongs to {2}, not to {3}.").format(_(doctype), frappe.bold(name), company, self.company),
+				BillingRunValidationError,
+			)
+
+	def validate_students_company(self):
+		listed = [row.student for row in [*self.students, *self.exclusions] if row.student]
+		if not listed:
+			return
+		others = frappe.get_all(
+			"Student",
+			filters={"name": ("in", listed), "company": ("!=", self.company)},
+			fields=["name", "company"],
+		)
+		if others:
+			frappe.throw(
+				_("These students belong to another school: {0}.").format(
+					", ".join(f"{row.name} ({row.company})" for row in others)
+				),
+				BillingRunValidationError,
+			)
+
+	# ------------------------------------------------------------ actions
+
+	@frappe.whitelist()
+	def get_preview(self) -> dict:
+		"""Who will be billed and for how much, who is skipped and why, and what blocks the run."""
+		frappe.has_permission(self.doctype, "read", self, throw=True)
+		return billing.build_preview(self)
+
+	@frappe.whitelist(methods=["POST"])
+	def confirm(self) -> str:
+		"""Queue the run's job, once the preview shows no blocking problem."""
+		frappe.only_for(CONFIRM_ROLES)
+		frappe.has_permission(self.doctype, "write", self, throw=True)
+		frappe.has_permission(FEE_INVOICE, "create", throw=True)
+		if self.issue_invoices:
+			frappe.has_permission(FEE_INVOICE, "submit", throw=True)
+		if self.is_new():
+			frappe.throw(_("Save the Billing Run before confirming it."), BillingRunValidationError)
+		self.load_from_db()  # run what is saved, not what the form sent
+		problems = billing.blocking_problems(self)
+		if problems:
+			frappe.throw(
+				_("The run cannot start:") + "<ul>" + "".join(f"<li>{p}</li>" for p in problems) + "</ul>",
+				BillingRunValidationError,
+				title=_("Billing Run Blocked"),
+			)
+		billing.enqueue_run(self)
+		return self.status
