@@ -430,3 +430,39 @@ def make_deposit(
 		}
 	)
 	return _save(doc, do_not_save, submit=submit)
+
+
+# Billing runs
+# ------------
+
+
+def make_billing_run(
+	company: str,
+	fee_structure: str,
+	scope: str = "Manual",
+	students: list[str] | tuple = (),
+	posting_date: str = "2026-04-01",
+	issue_invoices: int = 1,
+	exclusions: list[str] | tuple = (),
+	do_not_save: bool = False,
+	**kwargs,
+):
+	"""A Draft Billing Run of ``fee_structure`` (its term by default). ``students`` fill the Manual
+	scope's table, ``exclusions`` the excluded-by-hand table; other fields (installment, due_date,
+	grade, class_section, fee_group, reference) go in ``kwargs``."""
+	doc = frappe.get_doc(
+		{
+			"doctype": "Billing Run",
+			"company": company,
+			"academic_term": kwargs.pop("academic_term", None)
+			or frappe.db.get_value("Fee Structure", fee_structure, "academic_term"),
+			"fee_structure": fee_structure,
+			"scope": scope,
+			"posting_date": posting_date,
+			"issue_invoices": issue_invoices,
+			"students": [{"student": s} for s in students],
+			"exclusions": [{"student": s} for s in exclusions],
+			**kwargs,
+		}
+	)
+	return _save(doc, do_not_save)
