@@ -44,7 +44,14 @@ STUDENT_FIELDS = (
 	"status",
 )
 # Student changes that make the amounts of its unissued invoices stale
-RECALCULATING_STUDENT_FIELDS = ("class_section", "grade", "status", "leaving_date", "joining_date", "customer")
+RECALCULATING_STUDENT_FIELDS = (
+	"class_section",
+	"grade",
+	"status",
+	"leaving_date",
+	"joining_date",
+	"customer",
+)
 
 
 class InvoiceGenerationError(frappe.ValidationError):
@@ -304,7 +311,14 @@ class InvoiceBuilder:
 				continue
 			invoices.append(
 				self._invoice(
-					student, self.specs[index], amounts, factor, posting_date, due_date, billing_run, fee_group
+					student,
+					self.specs[index],
+					amounts,
+					factor,
+					posting_date,
+					due_date,
+					billing_run,
+					fee_group,
 				)
 			)
 		return invoices
@@ -362,7 +376,11 @@ class InvoiceBuilder:
 		return None
 
 	def _student_rules(self, student: frappe._dict) -> list[DiscountRule]:
-		return [self.discount_rules[name] for name in student.get("discounts") or [] if name in self.discount_rules]
+		return [
+			self.discount_rules[name]
+			for name in student.get("discounts") or []
+			if name in self.discount_rules
+		]
 
 	def _invoice(
 		self, student, spec: InstallmentSpec, amounts, factor, posting_date, due_date, billing_run, fee_group
@@ -397,6 +415,7 @@ class InvoiceBuilder:
 				"status": "Draft",
 			}
 		)
+		doc.flags.company_settings = self.settings  # get_gl_entries reuses it (bulk posting)
 		for head, amount in amounts.items():
 			account = self.head_accounts[head]
 			doc.append(
@@ -434,7 +453,11 @@ def set_totals(doc: Document, precision: int) -> None:
 	for item in doc.items:
 		amount = quantize(item.amount, precision)
 		discount = quantize(item.discount_amount, precision)
-		item.amount, item.discount_amount, item.net_amount = flt(amount), flt(discount), flt(amount - discount)
+		item.amount, item.discount_amount, item.net_amount = (
+			flt(amount),
+			flt(discount),
+			flt(amount - discount),
+		)
 		total += amount
 		discount_total += discount
 	doc.total = flt(total)
@@ -488,7 +511,9 @@ def make_fee_invoices(
 
 	if skipped:
 		frappe.msgprint(
-			_("Skipped, already billed: {0}").format(", ".join(skipped)), title=_("Already Billed"), alert=True
+			_("Skipped, already billed: {0}").format(", ".join(skipped)),
+			title=_("Already Billed"),
+			alert=True,
 		)
 	if not created and not skipped:
 		frappe.msgprint(_("Nothing to bill for student {0}.").format(student), alert=True)
@@ -508,7 +533,9 @@ def billing_targets(student: frappe._dict, fee_structure: str | None) -> list[tu
 		)
 	}
 	if fee_structure:
-		group = next((n for n in group_names if n in groups and groups[n].fee_structure == fee_structure), None)
+		group = next(
+			(n for n in group_names if n in groups and groups[n].fee_structure == fee_structure), None
+		)
 		return [(fee_structure, group)]
 	targets = [
 		(groups[name].fee_structure, name)
@@ -517,9 +544,9 @@ def billing_targets(student: frappe._dict, fee_structure: str | None) -> list[tu
 	]
 	if not targets:
 		frappe.throw(
-			_("Student {0} is in no fee group with a submitted fee structure: choose a fee structure.").format(
-				frappe.bold(student.name)
-			),
+			_(
+				"Student {0} is in no fee group with a submitted fee structure: choose a fee structure."
+			).format(frappe.bold(student.name)),
 			InvoiceGenerationError,
 		)
 	return targets
@@ -545,7 +572,10 @@ def student_change(before, after) -> frappe._dict:
 	"""What changed on a Student that matters to its unissued invoices."""
 
 	def groups(doc):
-		return {row.fee_group: (str(row.from_date or ""), str(row.to_date or "")) for row in doc.get("fee_groups") or []}
+		return {
+			row.fee_group: (str(row.from_date or ""), str(row.to_date or ""))
+			for row in doc.get("fee_groups") or []
+		}
 
 	def discounts(doc):
 		return [row.fee_discount for row in doc.get("discounts") or []]
@@ -583,7 +613,15 @@ def sync_student_drafts(student: str, create_for_groups: set[str] | None = None)
 	for draft in frappe.get_all(
 		FEE_INVOICE,
 		filters={"student": student, "docstatus": 0, "is_late_fee": 0, "fee_structure": ("is", "set")},
-		fields=["name", "fee_structure", "installment", "fee_group", "posting_date", "due_date", "billing_run"],
+		fields=[
+			"name",
+			"fee_structure",
+			"installment",
+			"fee_group",
+			"posting_date",
+			"due_date",
+			"billing_run",
+		],
 		order_by="posting_date, name",
 	):
 		if draft.fee_group and draft.fee_group not in current_groups:
@@ -644,7 +682,8 @@ INVOICE_COPY_FIELDS = (
 
 def draft_signature(doc) -> tuple:
 	items = tuple(
-		(i.fee_head, flt(i.amount), flt(i.discount_amount), i.income_account, i.cost_center) for i in doc.items
+		(i.fee_head, flt(i.amount), flt(i.discount_amount), i.income_account, i.cost_center)
+		for i in doc.items
 	)
 	discounts = tuple((d.fee_discount, d.fee_head, flt(d.amount)) for d in doc.discounts)
 	header = tuple(str(doc.get(f) or "") for f in INVOICE_COPY_FIELDS)

@@ -129,7 +129,9 @@ def charge_late_fee(name: str, as_of) -> str | None:
 			_("Fee Structure {0} charges late fees but has no Late Fee Head.").format(structure.name)
 		)
 	periods = chargeable_periods(rule, days_overdue)
-	late_fee = make_late_fee_invoice(invoice, structure.late_fee_head, increment, as_of, periods, days_overdue)
+	late_fee = make_late_fee_invoice(
+		invoice, structure.late_fee_head, increment, as_of, periods, days_overdue
+	)
 	audit.log(
 		FEE_INVOICE,
 		name,

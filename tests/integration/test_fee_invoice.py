@@ -1,7 +1,6 @@
 """Fee Invoice on the general ledger: posting, statuses, immutability, cancellation, deletion,
 closed periods and row-level permissions — asserted on GL Entry and Payment Ledger Entry rows."""
 
-import frappe
 import pytest
 from factories import (
 	make_class_section,
@@ -13,6 +12,8 @@ from factories import (
 	make_student,
 	make_user,
 )
+
+import frappe
 
 from school_fees.school_fees.doctype.fee_invoice.fee_invoice import (
 	CancellationNotPermittedError,
@@ -334,8 +335,13 @@ def test_cancelling_frees_the_billing_key_for_a_corrected_invoice(company, heads
 	student = make_student(company)
 	key = f"manual:{frappe.generate_hash(length=8)}"
 	first = make_fee_invoice(
-		company, student=student.name, items=[(heads.lab, 300)], posting_date=POSTING, due_date=DUE,
-		billing_key=key, submit=True,
+		company,
+		student=student.name,
+		items=[(heads.lab, 300)],
+		posting_date=POSTING,
+		due_date=DUE,
+		billing_key=key,
+		submit=True,
 	)
 	duplicate = make_fee_invoice(
 		company, student=student.name, items=[(heads.lab, 250)], billing_key=key, do_not_save=True
@@ -347,8 +353,13 @@ def test_cancelling_frees_the_billing_key_for_a_corrected_invoice(company, heads
 	assert frappe.db.get_value("Fee Invoice", first.name, "billing_key") is None
 
 	corrected = make_fee_invoice(
-		company, student=student.name, items=[(heads.lab, 250)], posting_date=POSTING, due_date=DUE,
-		billing_key=key, submit=True,
+		company,
+		student=student.name,
+		items=[(heads.lab, 250)],
+		posting_date=POSTING,
+		due_date=DUE,
+		billing_key=key,
+		submit=True,
 	)
 	assert corrected.billing_key == key
 	assert corrected.status == "Issued"
@@ -401,7 +412,9 @@ def test_a_class_teacher_sees_only_invoices_of_own_sections(company, heads):
 	theirs = make_fee_invoice(company, student=make_student(company, class_section=other.name).name)
 
 	frappe.set_user(teacher)
-	visible = set(frappe.get_list("Fee Invoice", filters={"name": ("in", [mine.name, theirs.name])}, pluck="name"))
+	visible = set(
+		frappe.get_list("Fee Invoice", filters={"name": ("in", [mine.name, theirs.name])}, pluck="name")
+	)
 	assert visible == {mine.name}
 	assert frappe.has_permission("Fee Invoice", "read", mine.name)
 	assert not frappe.has_permission("Fee Invoice", "read", theirs.name)
@@ -430,7 +443,8 @@ def test_the_print_format_renders_the_invoice(company, heads):
 	invoice = issue(company, heads)
 	# the template itself (frappe.get_print also wraps it in the desk's built CSS bundles)
 	html = get_rendered_template(
-		frappe.get_doc("Fee Invoice", invoice.name), print_format=frappe.get_doc("Print Format", "Fee Invoice")
+		frappe.get_doc("Fee Invoice", invoice.name),
+		print_format=frappe.get_doc("Print Format", "Fee Invoice"),
 	)
 	for text in (company, invoice.student_name, invoice.admission_no, heads.tuition, "4,350.00", "Issued"):
 		assert text in html

@@ -3,7 +3,6 @@ kept in step with the Student, and the billing key that makes double billing imp
 
 import threading
 
-import frappe
 import pytest
 from factories import (
 	make_class_section,
@@ -16,6 +15,8 @@ from factories import (
 	make_student,
 	make_user,
 )
+
+import frappe
 
 from school_fees import ledger
 from school_fees.invoicing import (
@@ -59,7 +60,15 @@ def drafts_of(student: str) -> dict[str, frappe._dict]:
 	rows = frappe.get_all(
 		"Fee Invoice",
 		filters={"student": student},
-		fields=["name", "installment", "docstatus", "grand_total", "class_section", "fee_group", "proration_factor"],
+		fields=[
+			"name",
+			"installment",
+			"docstatus",
+			"grand_total",
+			"class_section",
+			"fee_group",
+			"proration_factor",
+		],
 	)
 	return {row.installment: row for row in rows}
 
@@ -264,7 +273,9 @@ def test_leaving_a_fee_group_deletes_its_drafts_but_not_issued_invoices(company,
 	assert sorted(remaining) == ["Q1"]
 	assert remaining["Q1"].docstatus == 1
 	deleted = frappe.get_all(
-		"Fee Audit Log", filters={"action": "Deleted", "reason": ("like", f"%{group.name}%")}, pluck="reference_name"
+		"Fee Audit Log",
+		filters={"action": "Deleted", "reason": ("like", f"%{group.name}%")},
+		pluck="reference_name",
 	)
 	assert len(deleted) == 3
 
@@ -282,7 +293,9 @@ def test_a_class_change_rebuilds_drafts_and_leaves_issued_invoices(company, stru
 	drafts = drafts_of(student.name)
 	assert drafts["Q1"].class_section == first.name
 	assert {drafts[q].class_section for q in ("Q2", "Q3", "Q4")} == {second.name}
-	assert frappe.db.count("Fee Audit Log", {"reference_name": drafts["Q2"].name, "action": "Recalculated"}) == 1
+	assert (
+		frappe.db.count("Fee Audit Log", {"reference_name": drafts["Q2"].name, "action": "Recalculated"}) == 1
+	)
 
 
 def test_a_new_discount_recalculates_the_drafts(company, structure):

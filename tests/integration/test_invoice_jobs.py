@@ -7,7 +7,6 @@ tests bill in 2024, a year no other test uses: an as_of date in 2024 reaches onl
 
 from datetime import date, timedelta
 
-import frappe
 import pytest
 from factories import (
 	make_academic_term,
@@ -19,6 +18,8 @@ from factories import (
 	make_payment_allocation,
 	make_student,
 )
+
+import frappe
 
 from school_fees.invoicing import late_fee_billing_key
 from school_fees.tasks import apply_late_fees, issue_due_invoices, mark_overdue_invoices
@@ -47,7 +48,16 @@ def late_fees_of(name: str) -> list[frappe._dict]:
 	return frappe.get_all(
 		"Fee Invoice",
 		filters={"late_fee_for": name},
-		fields=["name", "grand_total", "billing_key", "docstatus", "status", "posting_date", "due_date", "is_late_fee"],
+		fields=[
+			"name",
+			"grand_total",
+			"billing_key",
+			"docstatus",
+			"status",
+			"posting_date",
+			"due_date",
+			"is_late_fee",
+		],
 		order_by="creation",
 	)
 
@@ -91,7 +101,9 @@ def test_issue_due_invoices_submits_drafts_whose_date_has_come(drafts):
 	]
 	# as of 1 July, Q1 (due 15 April) is already overdue; Q2 (due 15 July) is not
 	assert (status(drafts["Q1"]), status(drafts["Q2"])) == ("Overdue", "Issued")
-	assert frappe.db.count("GL Entry", {"voucher_no": drafts["Q2"], "account": RECEIVABLE, "debit": 3000}) == 1
+	assert (
+		frappe.db.count("GL Entry", {"voucher_no": drafts["Q2"], "account": RECEIVABLE, "debit": 3000}) == 1
+	)
 
 	assert not set(issue_due_invoices(as_of="2024-07-01")) & set(drafts.values())  # idempotent
 
@@ -120,7 +132,9 @@ def test_one_invoice_that_cannot_be_issued_does_not_stop_the_others(company):
 	def error_logs():
 		return set(
 			frappe.get_all(
-				"Error Log", filters={"reference_doctype": "Fee Invoice", "reference_name": bad.name}, pluck="name"
+				"Error Log",
+				filters={"reference_doctype": "Fee Invoice", "reference_name": bad.name},
+				pluck="name",
 			)
 		)
 
@@ -173,14 +187,22 @@ def test_mark_overdue_flips_past_due_invoices_and_back(issued):
 def test_an_overdue_invoice_is_paid_when_settled_and_stays_paid(company, issued):
 	mark_overdue_invoices(as_of="2024-01-16")
 	make_payment_allocation(
-		company, issued.customer, paid_amount=1000, posting_date="2024-01-20", allocations=[(issued.name, 1000)]
+		company,
+		issued.customer,
+		paid_amount=1000,
+		posting_date="2024-01-20",
+		allocations=[(issued.name, 1000)],
 	)
 	mark_overdue_invoices(as_of="2024-01-20")
 	assert status(issued.name) == "Overdue"  # partly paid and past due
 	assert frappe.db.get_value("Fee Invoice", issued.name, "outstanding_amount") == 2000
 
 	make_payment_allocation(
-		company, issued.customer, paid_amount=2000, posting_date="2024-01-25", allocations=[(issued.name, 2000)]
+		company,
+		issued.customer,
+		paid_amount=2000,
+		posting_date="2024-01-25",
+		allocations=[(issued.name, 2000)],
 	)
 	assert status(issued.name) == "Paid"
 	assert frappe.db.get_value("Fee Invoice", issued.name, ["outstanding_amount", "paid_amount"]) == (0, 3000)
@@ -234,7 +256,11 @@ def day(offset: int) -> str:
 
 def test_a_once_late_fee_is_charged_once_after_the_grace_days(company, late_fee_setup):
 	invoice = overdue_invoice(
-		company, late_fee_setup, late_fee_type="Flat", late_fee_value=200, late_fee_frequency="Once",
+		company,
+		late_fee_setup,
+		late_fee_type="Flat",
+		late_fee_value=200,
+		late_fee_frequency="Once",
 		late_fee_grace_days=5,
 	)
 
@@ -273,7 +299,11 @@ def test_a_once_late_fee_is_charged_once_after_the_grace_days(company, late_fee_
 
 def test_a_daily_late_fee_grows_once_per_day_up_to_the_cap(company, late_fee_setup):
 	invoice = overdue_invoice(
-		company, late_fee_setup, late_fee_type="Flat", late_fee_value=50, late_fee_frequency="Per Day",
+		company,
+		late_fee_setup,
+		late_fee_type="Flat",
+		late_fee_value=50,
+		late_fee_frequency="Per Day",
 		late_fee_cap=120,
 	)
 

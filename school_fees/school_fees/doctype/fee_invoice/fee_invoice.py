@@ -212,7 +212,9 @@ class FeeInvoice(Document):
 			amount, discount = to_decimal(item.amount), to_decimal(item.discount_amount)
 			if amount < 0 or discount < 0:
 				frappe.throw(
-					_("Row #{0} ({1}): amount and discount cannot be negative.").format(item.idx, item.fee_head),
+					_("Row #{0} ({1}): amount and discount cannot be negative.").format(
+						item.idx, item.fee_head
+					),
 					FeeInvoiceValidationError,
 				)
 			if discount > amount:
@@ -241,13 +243,16 @@ class FeeInvoice(Document):
 	def get_gl_entries(self) -> list[frappe._dict]:
 		"""The invoice's GL rows, built with ledger.gl_row only. Works on an unsaved document that
 		already has its name (the bulk billing path posts many at once)."""
-		settings = get_company_settings(self.company)
+		settings = self.flags.get("company_settings") or get_company_settings(self.company)
 		precision = ledger.currency_precision(self.company)
 		receivable = self.receivable_account or settings.receivable_account
 		cost_center = self.cost_center or settings.cost_center
-		remarks = self.remarks or _("Fee Invoice {0}: {1} {2}").format(
-			self.name, self.student_name or self.student, self.installment or ""
-		).strip()
+		remarks = (
+			self.remarks
+			or _("Fee Invoice {0}: {1} {2}")
+			.format(self.name, self.student_name or self.student, self.installment or "")
+			.strip()
+		)
 		rows = [
 			ledger.gl_row(
 				self,
@@ -267,7 +272,13 @@ class FeeInvoice(Document):
 			item_cost_center = item.cost_center or cost_center
 			if settings.discount_account:
 				rows.append(
-					ledger.gl_row(self, item.income_account, credit=amount, cost_center=item_cost_center, remarks=remarks)
+					ledger.gl_row(
+						self,
+						item.income_account,
+						credit=amount,
+						cost_center=item_cost_center,
+						remarks=remarks,
+					)
 				)
 				if discount:
 					rows.append(
@@ -282,7 +293,11 @@ class FeeInvoice(Document):
 			else:
 				rows.append(
 					ledger.gl_row(
-						self, item.income_account, credit=amount - discount, cost_center=item_cost_center, remarks=remarks
+						self,
+						item.income_account,
+						credit=amount - discount,
+						cost_center=item_cost_center,
+						remarks=remarks,
 					)
 				)
 		return rows
@@ -291,7 +306,11 @@ class FeeInvoice(Document):
 		docstatus = self.docstatus if docstatus is None else docstatus
 		outstanding = ZERO if docstatus == 2 else to_decimal(self.grand_total)
 		return invoice_status(
-			docstatus, to_decimal(self.grand_total), outstanding, getdate(self.due_date), getdate(as_of or nowdate())
+			docstatus,
+			to_decimal(self.grand_total),
+			outstanding,
+			getdate(self.due_date),
+			getdate(as_of or nowdate()),
 		)
 
 	def load_balances_from_ledger(self, as_of=None):
