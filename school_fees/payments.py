@@ -99,14 +99,17 @@ def get_open_invoices(
 	student: str | None = None,
 	*,
 	names: list[str] | None = None,
+	posted_by=None,
 	for_update: bool = False,
 ) -> list[OpenItem]:
-	"""The customer's submitted Fee Invoices (optionally one student's, or only `names`) with their
-	outstanding read from the Payment Ledger; invoices with nothing outstanding are included so
-	callers can report them."""
+	"""The customer's submitted Fee Invoices (optionally one student's, only `names`, or only those
+	posted by the date `posted_by`) with their outstanding read from the Payment Ledger; invoices
+	with nothing outstanding are included so callers can report them."""
 	filters = {"company": company, "customer": customer, "docstatus": 1}
 	if student:
 		filters["student"] = student
+	if posted_by:
+		filters["posting_date"] = ("<=", posted_by)
 	if names is not None:
 		if not names:
 			return []

@@ -85,3 +85,21 @@ def customer_receivable_gl(company: str, customer: str) -> Decimal:
 
 def set_auto_apply_credit(enabled: bool) -> None:
 	frappe.db.set_single_value("School Fees Settings", "auto_apply_credit", int(enabled))
+
+
+class asset_manifest_stand_in:
+	"""This bench has no built desk assets (sites/assets/assets.json), which Frappe's email and print
+	templates look up for their CSS bundles; an empty manifest stands in for it while rendering, so
+	the templates fall back to plain paths."""
+
+	def __enter__(self):
+		self.had = hasattr(frappe.local, "assets_json")
+		self.previous = getattr(frappe.local, "assets_json", None)
+		frappe.local.assets_json = self.previous or {}
+		return self
+
+	def __exit__(self, *exc):
+		if self.had:
+			frappe.local.assets_json = self.previous
+		else:
+			del frappe.local.assets_json

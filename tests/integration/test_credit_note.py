@@ -4,7 +4,16 @@ guardian email, bulk creation, cancellation."""
 import frappe
 import pytest
 from factories import make_credit_note, make_fee_head, make_fee_invoice, make_payment_allocation, make_student
-from payment_helpers import D, accounts, gl_rows, invoice_state, ple_rows, remaining, set_auto_apply_credit
+from payment_helpers import (
+	D,
+	accounts,
+	asset_manifest_stand_in,
+	gl_rows,
+	invoice_state,
+	ple_rows,
+	remaining,
+	set_auto_apply_credit,
+)
 
 from school_fees.payments import CreditSourceError, make_credit_notes
 from school_fees.school_fees.doctype.credit_note.credit_note import CreditNoteError
@@ -17,13 +26,8 @@ def student(company):
 
 @pytest.fixture
 def outgoing_email():
-	"""A default outgoing Email Account (rolled back; Frappe caches the account per process).
-
-	This bench has no built desk assets (sites/assets/assets.json), which the standard email
-	template looks up; an empty manifest stands in for it, so the template falls back to plain paths."""
+	"""A default outgoing Email Account (rolled back; Frappe caches the account per process)."""
 	frappe.local.outgoing_email_account = {}
-	had_assets = hasattr(frappe.local, "assets_json")
-	frappe.local.assets_json = getattr(frappe.local, "assets_json", None) or {}
 	frappe.db.set_value("Email Account", {"default_outgoing": 1}, "default_outgoing", 0)
 	frappe.get_doc(
 		{
@@ -36,10 +40,9 @@ def outgoing_email():
 			"no_smtp_authentication": 1,
 		}
 	).insert(ignore_permissions=True)
-	yield
+	with asset_manifest_stand_in():
+		yield
 	frappe.local.outgoing_email_account = {}
-	if not had_assets:
-		del frappe.local.assets_json
 
 
 @pytest.fixture

@@ -135,14 +135,16 @@ def test_receipt_fills_oldest_due_first_and_only_for_the_given_student(company, 
 	early_due = invoice(company, student, 100, posting_date="2027-04-10", due_date="2027-04-20")
 	siblings = invoice(company, sibling, 100, posting_date="2027-03-01", due_date="2027-03-10")
 
-	receipt = make_payment_allocation(company, student.customer, paid_amount=150, student=student.name)
+	receipt = make_payment_allocation(
+		company, student.customer, paid_amount=150, student=student.name, posting_date="2027-04-15"
+	)
 	assert [(r.fee_invoice, D(r.allocated_amount)) for r in receipt.allocations] == [
 		(early_due.name, D(100)),
 		(late_due.name, D(50)),
 	]
 	assert invoice_state(siblings.name)[0] == D(100)
 
-	family = make_payment_allocation(company, student.customer, paid_amount=60)
+	family = make_payment_allocation(company, student.customer, paid_amount=60, posting_date="2027-04-15")
 	assert [(r.fee_invoice, D(r.allocated_amount)) for r in family.allocations] == [(siblings.name, D(60))]
 
 
@@ -463,3 +465,13 @@ def test_every_voucher_balances(company, student):
 		("Payment Allocation", applied.name),
 	):
 		assert_voucher_balances(doctype, name)
+
+
+def test_invoice_dated_after_the_allocation_is_refused_and_not_filled(company, student):
+	later = invoice(company, student, 300, posting_date="2027-05-01")
+	with pytest.raises(PaymentAllocationError, match=later.name):
+		make_payment_allocation(
+			company, student.customer, paid_amount=100, posting_date="2027-04-05", allocations=[(later.name, 100)]
+		)
+	receipt = make_payment_allocation(company, student.customer, paid_amount=100, posting_date="2027-04-05")
+	assert receipt.allocations == [] and D(receipt.unallocated_amount) == D(100)

@@ -150,7 +150,9 @@ class PaymentAllocation(Document):
 		if self.allocation_type != RECEIPT:
 			available = self.source_available()
 			amount = min(amount, available) if amount > 0 else available
-		open_items = payments.get_open_invoices(self.company, self.customer, self.student)
+		open_items = payments.get_open_invoices(
+			self.company, self.customer, self.student, posted_by=self.posting_date
+		)
 		proposed, _remainder = allocate(amount, open_items)
 		for part in proposed:
 			self.append("allocations", {"fee_invoice": part.key, "allocated_amount": flt(part.amount)})
@@ -164,7 +166,16 @@ class PaymentAllocation(Document):
 			for row in frappe.get_all(
 				"Fee Invoice",
 				filters={"name": ("in", [row.fee_invoice for row in self.allocations])},
-				fields=["name", "student", "installment", "due_date", "company", "customer", "docstatus"],
+				fields=[
+					"name",
+					"student",
+					"installment",
+					"posting_date",
+					"due_date",
+					"company",
+					"customer",
+					"docstatus",
+				],
 			)
 		}
 		balances = ledger.receivable_balances("Fee Invoice", list(details))
@@ -180,6 +191,16 @@ class PaymentAllocation(Document):
 				frappe.throw(
 					_("Row {0}: Fee Invoice {1} belongs to {2} ({3}), not to {4} ({5}).").format(
 						idx, row.fee_invoice, invoice.customer, invoice.company, self.customer, self.company
+					),
+					PaymentAllocationError,
+				)
+			if getdate(invoice.posting_date) > getdate(self.posting_date):
+				frappe.throw(
+					_("Row {0}: Fee Invoice {1} is dated {2}, after this allocation ({3}).").format(
+						idx,
+						row.fee_invoice,
+						frappe.format(invoice.posting_date, "Date"),
+						frappe.format(self.posting_date, "Date"),
 					),
 					PaymentAllocationError,
 				)

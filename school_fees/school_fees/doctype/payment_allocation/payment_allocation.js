@@ -1,0 +1,165 @@
+// Copyright (c) 2026, school_fees developers
+// For license information, please see license.txt
+
+const PAYMENTS = "school_fees.payments";
+
+const SOURCES_BY_TYPE = {
+	Receipt: [],
+	"Apply Credit": ["Credit Note", "Payment Allocation", "Payment Entry", "Journal Entry"],
+	"Apply Deposit": ["Deposit"],
+	Refund: ["Credit Note", "Payment Allocation", "Payment Entry", "Journal Entry", "Deposit"],
+	"Deposit to Credit": ["Deposit"],
+};
+const TYPES_WITH_CASH = ["Receipt", "Refund"];
+const TYPES_WITH_INVOICES = ["Receipt", "Apply Credit", "Apply Deposit"];
+
+frappe.ui.form.on("Payment Allocation", {
+	setup(frm) {
+		frm.set_query("source_doctype", () => ({
+			filters: { name: ["in", SOURCES_BY_TYPE[frm.doc.allocation_type] || []] },
+		}));
+		frm.set_query("source_name", () => {
+			const filters = { docstatus: 1, company: frm.doc.company };
+			if (frm.doc.source_doctype === "Payment Entry") {
+				Object.assign(filters, { party_type: "Customer", party: frm.doc.customer, unallocated_amount: [">", 0] });
+			} else if (frm.doc.source_doctype !== "Journal Entry") {
+				filters.customer = frm.doc.customer;
+			}
+			if (frm.doc.source_doctype === "Payment Allocation") {
+				filters.allocation_type = ["in", ["Receipt", "Deposit to Credit"]];
+				filters.remaining_amount = [">", 0];
+			}
+			if (["Credit Note", "Deposit"].includes(frm.doc.source_doctype)) {
+				filters.remaining_amount = [">", 0];
+			}
+			return { filters };
+		});
+		frm.set_query("fee_invoice", "allocations", () => ({
+			filters: {
+				docstatus: 1,
+				company: frm.doc.company,
+				customer: frm.doc.customer,
+				outstanding_amount: [">", 0],
+			},
+		}));
+		frm.set_query("student", () => ({ filters: { company: frm.doc.company } }));
+		frm.set_query("paid_to", () => ({
+			filters: { company: frm.doc.company, is_group: 0, account_type: ["in", ["Bank", "Cash"]] },
+		}));
+	},
+
+	refresh(frm) {
+		frm.toggle_display("payment_section", TYPES_WITH_CASH.includes(frm.doc.allocation_type));
+		frm.toggle_display("source_section", frm.doc.allocation_type !== "Receipt");
+		frm.toggle_display("allocations_section", TYPES_WITH_INVOICES.includes(frm.doc.allocation_type));
+		frm.toggle_reqd("paid_to", TYPES_WITH_CASH.includes(frm.doc.allocation_type));
+
+		if (frm.doc.docstatus === 0) {
+			if (TYPES_WITH_INVOICES.includes(frm.doc.allocation_type)) {
+				frm.add_custom_button(__("Allocate Oldest Due First"), () => {
+					frm.clear_table("allocations");
+					frm.save();
+				});
+			}
+			if (frm.doc.customer && frm.doc.allocation_type !== "Receipt") {
+				frm.add_custom_button(__("Pick Open Credit"), () => pick_open_credit(frm));
+			}
+		}
+		if (frm.doc.docstatus === 1 && frm.doc.remaining_amount > 0) {
+			frm.add_custom_button(__("Apply Credit"), () => make_from_source(frm, "Apply Credit"), __("Create"));
+			frm.add_custom_button(__("Refund"), () => make_from_source(frm, "Refund"), __("Create"));
+		}
+		show_available(frm);
+	},
+
+	allocation_type(frm) {
+		if (!(SOURCES_BY_TYPE[frm.doc.allocation_type] || []).includes(frm.doc.source_doctype)) {
+			frm.set_value({ source_doctype: null, source_name: null });
+		}
+		frm.trigger("refresh");
+	},
+
+	student(frm) {
+		if (!frm.doc.student) return;
+		frappe.db.get_value("Student", frm.doc.student, ["customer", "company"]).then(({ message }) => {
+			if (message) frm.set_value({ customer: message.customer, company: frm.doc.company || message.company });
+		});
+	},
+
+	mode_of_payment(frm) {
+		if (!frm.doc.mode_of_payment || !frm.doc.company) return;
+		frappe.db
+			.get_value("Mode of Payment Account", { parent: frm.doc.mode_of_payment, company: frm.doc.company }, "default_account")
+			.then(({ message }) => message && frm.set_value("paid_to", message.default_account));
+	},
+
+	source_name: show_available,
+	customer: show_available,
+});
+
+function show_available(frm) {
+	frm.dashboard.clear_headline();
+	if (frm.doc.docstatus !== 0 || !frm.doc.source_doctype || !frm.doc.source_name || !frm.doc.customer) return;
+	frappe
+		.call(`${PAYMENTS}.get_available_credit`, {
+			company: frm.doc.company,
+			customer: frm.doc.customer,
+			source_doctype: frm.doc.source_doctype,
+			source_name: frm.doc.source_name,
+		})
+		.then(({ message }) => {
+			frm.dashboard.set_headline(
+				__("{0} {1} can still give {2}", [
+					__(frm.doc.source_doctype),
+					frm.doc.source_name,
+					format_currency(message, frm.doc.currency),
+				])
+			);
+		});
+}
+
+function pick_open_credit(frm) {
+	frappe
+		.call(`${PAYMENTS}.get_open_credit_sources`, { company: frm.doc.company, customer: frm.doc.customer })
+		.then(({ message }) => {
+			const allowed = SOURCES_BY_TYPE[frm.doc.allocation_type] || [];
+			const rows = (message || []).filter((row) => allowed.includes(row.source_doctype));
+			if (!rows.length) {
+				frappe.msgprint(__("Customer {0} has no open credit for a {1}.", [frm.doc.customer, __(frm.doc.allocation_type)]));
+				return;
+			}
+			const dialog = new frappe.ui.Dialog({
+				title: __("Open Credit of {0}", [frm.doc.customer]),
+				fields: [
+					{
+						fieldname: "source",
+						fieldtype: "Select",
+						label: __("Source"),
+						reqd: 1,
+						options: rows.map((row) => ({
+							value: `${row.source_doctype}::${row.source_name}`,
+							label: `${__(row.source_doctype)} ${row.source_name} (${frappe.datetime.str_to_user(row.posting_date)}): ${format_currency(row.available, frm.doc.currency)}`,
+						})),
+					},
+				],
+				primary_action_label: __("Use"),
+				primary_action({ source }) {
+					const [source_doctype, source_name] = source.split("::");
+					frm.set_value({ source_doctype, source_name });
+					dialog.hide();
+				},
+			});
+			dialog.show();
+		});
+}
+
+function make_from_source(frm, allocation_type) {
+	frappe.new_doc("Payment Allocation", {
+		allocation_type,
+		company: frm.doc.company,
+		customer: frm.doc.customer,
+		student: frm.doc.student,
+		source_doctype: frm.doc.doctype,
+		source_name: frm.doc.name,
+	});
+}
