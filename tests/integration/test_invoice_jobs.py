@@ -368,3 +368,19 @@ def test_a_cancelled_late_fee_frees_its_period(company, late_fee_setup):
 	assert (cancelled.docstatus, cancelled.billing_key) == (2, None)
 	assert (second.docstatus, second.grand_total) == (1, 100)
 	assert second.billing_key == late_fee_billing_key(invoice.name, 1)
+
+
+def test_an_invoice_with_live_late_fees_cannot_be_cancelled_before_them(company, late_fee_setup):
+	from school_fees.school_fees.doctype.fee_invoice.fee_invoice import cancel_fee_invoice
+
+	invoice = overdue_invoice(
+		company, late_fee_setup, late_fee_type="Flat", late_fee_value=100, late_fee_frequency="Once"
+	)
+	apply_late_fees(as_of=day(3))
+	[late] = late_fees_of(invoice.name)
+
+	with pytest.raises(frappe.ValidationError, match=late.name):
+		cancel_fee_invoice(invoice.name, "Billed under the wrong structure")
+
+	cancel_fee_invoice(late.name, "Follows the cancelled invoice")
+	assert cancel_fee_invoice(invoice.name, "Billed under the wrong structure") == "Cancelled"

@@ -355,6 +355,15 @@ def validate_cancellation(doc: FeeInvoice) -> None:
 			InvoiceHasAllocationsError,
 			title=_("Invoice Has Allocations"),
 		)
+	late_fees = live_late_fees(doc.name)
+	if late_fees:
+		frappe.throw(
+			_(
+				"Fee Invoice {0} cannot be cancelled while its late fees are live: {1}. Cancel them first."
+			).format(frappe.bold(doc.name), ", ".join(late_fees)),
+			InvoiceHasAllocationsError,
+			title=_("Invoice Has Late Fees"),
+		)
 
 
 def blocking_documents(name: str) -> list[tuple[str, str]]:
@@ -380,6 +389,13 @@ def blocking_documents(name: str) -> list[tuple[str, str]]:
 	)
 	found = {(dt, dn) for dt, dn in ledger_rows} | {("Payment Allocation", dn) for dn in allocations}
 	return sorted(found)
+
+
+def live_late_fees(name: str) -> list[str]:
+	"""Submitted late-fee invoices charged on the invoice: they make no sense without it."""
+	return frappe.get_all(
+		FEE_INVOICE, filters={"late_fee_for": name, "docstatus": 1}, pluck="name", order_by="name"
+	)
 
 
 @frappe.whitelist(methods=["POST"])
