@@ -44,7 +44,7 @@ def plan_credit_application(
 	keys = [source.key for source in sources]
 	if len(set(keys)) != len(keys):
 		raise AllocationError("A credit source appears more than once")
-	left = max(quantize(outstanding, precision), ZERO)
+	left = max(quantize(outstanding, precision), quantize(ZERO, precision))
 	plan: list[Allocation] = []
 	for source in credit_order(sources):
 		if left <= 0:
@@ -67,7 +67,7 @@ def check_source_use(label: str, available: Number, requested: Number, precision
 		AllocationError: ``requested`` is not above zero, or exceeds ``available``.
 	"""
 	amount = quantize(requested, precision)
-	limit = max(quantize(available, precision), ZERO)
+	limit = max(quantize(available, precision), quantize(ZERO, precision))
 	if amount <= 0:
 		raise AllocationError(f"The amount taken from {label} must be above zero, not {amount}")
 	if amount > limit:
