@@ -1,8 +1,9 @@
 """Daily jobs on Fee Invoices (scheduler_events in hooks.py).
 
-Each job takes an optional `as_of` date (default today), is idempotent (running it twice the same
-day changes nothing the second time), works invoice by invoice inside a savepoint so one bad
-invoice is logged (Error Log) and skipped without stopping the rest, and commits per batch.
+Each job takes an optional `as_of` date (default today) and `company` (default: every school), is
+idempotent (running it twice the same day changes nothing the second time), works invoice by
+invoice inside a savepoint so one bad invoice is logged (Error Log) and skipped without stopping
+the rest, and commits per batch.
 """
 
 from collections.abc import Callable
@@ -25,21 +26,25 @@ BATCH_SIZE = 100
 # ---------------------------------------------------------------- the jobs
 
 
-def issue_due_invoices(as_of=None) -> list[str]:
-	"""Submit (issue) Draft invoices whose invoice date has come, when auto-issue is on."""
+def issue_due_invoices(as_of=None, company: str | None = None) -> list[str]:
+	"""Submit (issue) Draft invoices whose invoice date has come, when auto-issue is on (all
+	schools, or only `company`)."""
 	if not setting_enabled("auto_issue_invoices"):
 		return []
 	as_of = getdate(as_of or nowdate())
+	filters = {"docstatus": 0, "posting_date": ("<=", as_of)}
+	if company:
+		filters["company"] = company
 	names = frappe.get_all(
 		FEE_INVOICE,
-		filters={"docstatus": 0, "posting_date": ("<=", as_of)},
+		filters=filters,
 		order_by="posting_date, name",
 		pluck="name",
 	)
 	return process_invoices(names, issue_invoice, as_of, _("Fee Invoice could not be issued"))
 
 
-def mark_overdue_invoices(as_of=None) -> list[str]:
+def mark_overdue_invoices(as_of=None, company: str | None = None) -> list[str]:
 	"""Flip issued invoices past their due date to Overdue, and Overdue ones that are paid or not
 	yet due (as of `as_of`) back, when the setting is on. Statuses come from the ledger. Returns
 	the invoices whose status changed."""
@@ -47,7 +52,7 @@ def mark_overdue_invoices(as_of=None) -> list[str]:
 		return []
 	as_of = getdate(as_of or nowdate())
 	fi = frappe.qb.DocType(FEE_INVOICE)
-	names = (
+	query = (
 		frappe.qb.from_(fi)
 		.select(fi.name)
 		.where(
@@ -59,11 +64,14 @@ def mark_overdue_invoices(as_of=None) -> list[str]:
 		)
 		.orderby(fi.due_date)
 		.orderby(fi.name)
-	).run(pluck=True)
+	)
+	if company:
+		query = query.where(fi.company == company)
+	names = query.run(pluck=True)
 	return process_invoices(names, refresh_status, as_of, _("Fee Invoice status could not be updated"))
 
 
-def apply_late_fees(as_of=None) -> list[str]:
+def apply_late_fees(as_of=None, company: str | None = None) -> list[str]:
 	"""Charge the late fee earned so far by each overdue invoice whose fee structure has a late-fee
 	rule, as a separate late-fee invoice linked to it. Returns the late-fee invoices created."""
 	if not setting_enabled("apply_late_fees"):
@@ -71,7 +79,7 @@ def apply_late_fees(as_of=None) -> list[str]:
 	as_of = getdate(as_of or nowdate())
 	fi = frappe.qb.DocType(FEE_INVOICE)
 	fs = frappe.qb.DocType("Fee Structure")
-	names = (
+	query = (
 		frappe.qb.from_(fi)
 		.join(fs)
 		.on(fs.name == fi.fee_structure)
@@ -85,7 +93,10 @@ def apply_late_fees(as_of=None) -> list[str]:
 		)
 		.orderby(fi.due_date)
 		.orderby(fi.name)
-	).run(pluck=True)
+	)
+	if company:
+		query = query.where(fi.company == company)
+	names = query.run(pluck=True)
 	created = process_invoices(names, charge_late_fee, as_of, _("Late fee could not be applied"))
 	return [name for name in created if name]
 
