@@ -379,3 +379,24 @@ def applied_from(
 	if for_update:
 		query = query.for_update()
 	return quantize(to_decimal(query.run()[0][0]))
+
+
+# ---------------------------------------------------------------- many vouchers at once (bulk billing)
+
+
+def prepare_many(vouchers: list[list[frappe._dict]], company: str) -> list[list[frappe._dict]]:
+	"""`prepare` for the GL rows of many vouchers of one company.
+
+	process_gl_map looks up a Cost Center Allocation for every row (one query per row). When the
+	company has no submitted allocation that step cannot change a row, so it is skipped and the
+	rows go through the same merge and sign-toggle steps make_gl_entries applies; otherwise every
+	voucher goes through `prepare` unchanged. The result is the same either way."""
+	from erpnext.accounts.general_ledger import merge_similar_entries, toggle_debit_credit_if_negative
+
+	if frappe.db.exists("Cost Center Allocation", {"docstatus": 1, "company": company}):
+		return [prepare(rows) for rows in vouchers]
+	prepared = []
+	for rows in vouchers:
+		rows = [r for r in rows if flt(r.debit) or flt(r.credit)]
+		prepared.append(toggle_debit_credit_if_negative(merge_similar_entries(set_against(rows))) if rows else [])
+	return prepared
