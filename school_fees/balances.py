@@ -41,12 +41,16 @@ def get_balance(student: str | None = None, customer: str | None = None, as_of=N
 		customer_of_student, company = frappe.db.get_value("Student", student, ["customer", "company"])
 		customer = customer or customer_of_student
 		if customer != customer_of_student:
-			frappe.throw(_("Student {0} is billed to {1}, not {2}.").format(student, customer_of_student, customer))
+			frappe.throw(
+				_("Student {0} is billed to {1}, not {2}.").format(student, customer_of_student, customer)
+			)
 	companies = [company] if company else fee_companies(customer)
 	result = {key: ZERO for key in KEYS}
 	for company in companies:
 		settings = get_company_settings(company)
-		invoiced, outstanding = invoice_figures(company, customer, settings.receivable_account, as_of, student)
+		invoiced, outstanding = invoice_figures(
+			company, customer, settings.receivable_account, as_of, student
+		)
 		result["invoiced"] += invoiced
 		result["outstanding"] += outstanding
 		result["open_credit"] += open_credit(company, customer, settings.receivable_account, as_of, student)
@@ -58,7 +62,9 @@ def get_balance(student: str | None = None, customer: str | None = None, as_of=N
 
 
 @frappe.whitelist()
-def get_student_balance(student: str | None = None, customer: str | None = None, as_of: str | None = None) -> dict:
+def get_student_balance(
+	student: str | None = None, customer: str | None = None, as_of: str | None = None
+) -> dict:
 	"""get_balance for the desk: needs read permission on the student (or customer); floats."""
 	if student:
 		frappe.has_permission("Student", "read", doc=student, throw=True)
@@ -75,21 +81,20 @@ def fee_companies(customer: str) -> list[str]:
 
 
 def student_vouchers(doctype: str, customer: str, student: str) -> list[str]:
-	return frappe.get_all(doctype, filters={"customer": customer, "student": student, "docstatus": 1}, pluck="name")
+	return frappe.get_all(
+		doctype, filters={"customer": customer, "student": student, "docstatus": 1}, pluck="name"
+	)
 
 
 def ple_query(company: str, customer: str, account: str, as_of):
 	ple = frappe.qb.DocType("Payment Ledger Entry")
-	query = (
-		frappe.qb.from_(ple)
-		.where(
-			(ple.company == company)
-			& (ple.party_type == "Customer")
-			& (ple.party == customer)
-			& (ple.account == account)
-			& (ple.posting_date <= as_of)
-			& (ple.delinked == 0)
-		)
+	query = frappe.qb.from_(ple).where(
+		(ple.company == company)
+		& (ple.party_type == "Customer")
+		& (ple.party == customer)
+		& (ple.account == account)
+		& (ple.posting_date <= as_of)
+		& (ple.delinked == 0)
 	)
 	return ple, query
 
@@ -103,11 +108,19 @@ def invoice_figures(company, customer, account, as_of, student=None) -> tuple[De
 		if not names:
 			return ZERO, ZERO
 		query = query.where(ple.against_voucher_no.isin(names))
-	rows = query.select(
-		ple.against_voucher_no,
-		Sum(frappe.qb.terms.Case().when(ple.voucher_type == "Fee Invoice", ple.amount_in_account_currency).else_(0)),
-		Sum(ple.amount_in_account_currency),
-	).groupby(ple.against_voucher_no).run()
+	rows = (
+		query.select(
+			ple.against_voucher_no,
+			Sum(
+				frappe.qb.terms.Case()
+				.when(ple.voucher_type == "Fee Invoice", ple.amount_in_account_currency)
+				.else_(0)
+			),
+			Sum(ple.amount_in_account_currency),
+		)
+		.groupby(ple.against_voucher_no)
+		.run()
+	)
 	invoiced = sum((to_decimal(row[1]) for row in rows), ZERO)
 	outstanding = sum((max(to_decimal(row[2]), ZERO) for row in rows), ZERO)
 	return invoiced, outstanding
@@ -131,9 +144,11 @@ def open_credit(company, customer, account, as_of, student=None) -> Decimal:
 		if not names:
 			return ZERO
 		query = query.where(ple.against_voucher_no.isin(names))
-	rows = query.select(ple.against_voucher_no, Sum(ple.amount_in_account_currency)).groupby(
-		ple.against_voucher_type, ple.against_voucher_no
-	).run()
+	rows = (
+		query.select(ple.against_voucher_no, Sum(ple.amount_in_account_currency))
+		.groupby(ple.against_voucher_type, ple.against_voucher_no)
+		.run()
+	)
 	return sum((max(-to_decimal(row[1]), ZERO) for row in rows), ZERO)
 
 

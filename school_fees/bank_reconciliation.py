@@ -42,7 +42,9 @@ def get_matching_queries(
 	if PAYMENT_ALLOCATION in document_types:
 		allocation_type = "Receipt" if transaction.deposit > 0.0 else "Refund"
 		queries.append(
-			matching_query("Payment Allocation", bank_account, company, transaction, exact_match, dates, allocation_type)
+			matching_query(
+				"Payment Allocation", bank_account, company, transaction, exact_match, dates, allocation_type
+			)
 		)
 	if DEPOSIT in document_types and transaction.deposit > 0.0:
 		queries.append(matching_query("Deposit", bank_account, company, transaction, exact_match, dates))

@@ -273,8 +273,10 @@ def refresh_fee_invoice(name: str, as_of=None) -> str | None:
 	)
 	if not invoice:
 		return None
-	outstanding = receivable_balance("Fee Invoice", name, for_update=True) if invoice.docstatus == 1 else to_decimal(
-		invoice.grand_total
+	outstanding = (
+		receivable_balance("Fee Invoice", name, for_update=True)
+		if invoice.docstatus == 1
+		else to_decimal(invoice.grand_total)
 	)
 	if invoice.docstatus == 2:
 		outstanding = ZERO

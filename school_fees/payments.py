@@ -294,7 +294,12 @@ def build_gl_rows(doc) -> list[frappe._dict]:
 
 	def invoice_rows():
 		return [
-			receivable_row(credit=row.allocated_amount, against_type="Fee Invoice", against=row.fee_invoice, detail=row.name)
+			receivable_row(
+				credit=row.allocated_amount,
+				against_type="Fee Invoice",
+				against=row.fee_invoice,
+				detail=row.name,
+			)
 			for row in doc.allocations
 		]
 
@@ -486,9 +491,7 @@ def deposit_history(name: str) -> list[frappe._dict]:
 		DEPOSIT_TO_CREDIT: _("Transferred to credit"),
 		REFUND: _("Refunded"),
 	}
-	history = [
-		frappe._dict(date=deposit.posting_date, kind=_("Issued"), amount=deposit.amount, voucher=None)
-	]
+	history = [frappe._dict(date=deposit.posting_date, kind=_("Issued"), amount=deposit.amount, voucher=None)]
 	for row in frappe.get_all(
 		"Payment Allocation",
 		filters={"source_doctype": "Deposit", "source_name": name, "docstatus": 1},
@@ -661,7 +664,12 @@ def get_open_credit_sources(company: str, customer: str) -> list[dict]:
 	for source in sorted(open_credit_sources(company, customer), key=lambda s: (s.posting_date, s.key)):
 		doctype, name = split_source_key(source.key)
 		rows.append(
-			{"source_doctype": doctype, "source_name": name, "available": flt(source.available), "posting_date": source.posting_date}
+			{
+				"source_doctype": doctype,
+				"source_name": name,
+				"available": flt(source.available),
+				"posting_date": source.posting_date,
+			}
 		)
 	for name, posting_date, account in frappe.get_all(
 		"Deposit",
@@ -673,6 +681,11 @@ def get_open_credit_sources(company: str, customer: str) -> list[dict]:
 		held = ledger.liability_balance(account, "Deposit", name)
 		if held > 0:
 			rows.append(
-				{"source_doctype": "Deposit", "source_name": name, "available": flt(held), "posting_date": posting_date}
+				{
+					"source_doctype": "Deposit",
+					"source_name": name,
+					"available": flt(held),
+					"posting_date": posting_date,
+				}
 			)
 	return rows

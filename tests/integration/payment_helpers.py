@@ -45,12 +45,16 @@ def ple_rows(voucher_type: str, voucher_no: str) -> list[tuple]:
 		filters={"voucher_type": voucher_type, "voucher_no": voucher_no, "delinked": 0},
 		fields=["account", "party", "against_voucher_type", "against_voucher_no", "amount"],
 	)
-	return sorted((r.account, r.party, r.against_voucher_type, r.against_voucher_no, D(r.amount)) for r in rows)
+	return sorted(
+		(r.account, r.party, r.against_voucher_type, r.against_voucher_no, D(r.amount)) for r in rows
+	)
 
 
 def invoice_state(name: str) -> tuple:
 	"""(outstanding, paid, status) as stored on the Fee Invoice."""
-	row = frappe.db.get_value("Fee Invoice", name, ["outstanding_amount", "paid_amount", "status"], as_dict=True)
+	row = frappe.db.get_value(
+		"Fee Invoice", name, ["outstanding_amount", "paid_amount", "status"], as_dict=True
+	)
 	return D(row.outstanding_amount), D(row.paid_amount), row.status
 
 

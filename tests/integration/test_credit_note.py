@@ -1,7 +1,6 @@
 """Credit Note on the real site: GL by reason type, seed 002's split and automatic use of the rest,
 guardian email, bulk creation, cancellation."""
 
-import frappe
 import pytest
 from factories import make_credit_note, make_fee_head, make_fee_invoice, make_payment_allocation, make_student
 from payment_helpers import (
@@ -14,6 +13,8 @@ from payment_helpers import (
 	remaining,
 	set_auto_apply_credit,
 )
+
+import frappe
 
 from school_fees.payments import CreditSourceError, make_credit_notes
 from school_fees.school_fees.doctype.credit_note.credit_note import CreditNoteError
@@ -48,7 +49,9 @@ def outgoing_email():
 @pytest.fixture
 def no_outgoing_email():
 	frappe.local.outgoing_email_account = {}
-	frappe.db.set_value("Email Account", {"enable_outgoing": 1}, {"enable_outgoing": 0, "default_outgoing": 0})
+	frappe.db.set_value(
+		"Email Account", {"enable_outgoing": 1}, {"enable_outgoing": 0, "default_outgoing": 0}
+	)
 	yield
 	frappe.local.outgoing_email_account = {}
 
@@ -168,7 +171,9 @@ def test_notify_guardian_queues_an_email(company, student, outgoing_email):
 		fields=["name", "message"],
 	)
 	assert len(queued) == 1
-	recipients = frappe.get_all("Email Queue Recipient", filters={"parent": queued[0].name}, pluck="recipient")
+	recipients = frappe.get_all(
+		"Email Queue Recipient", filters={"parent": queued[0].name}, pluck="recipient"
+	)
 	assert student.guardian_email in recipients
 	assert "75" in queued[0].message
 
@@ -199,7 +204,8 @@ def test_bulk_credit_notes_for_many_students(company, student, outgoing_email):
 	assert sorted(n.student for n in notes) == sorted(students)
 	assert all(n.docstatus == 1 and D(n.remaining_amount) == D("120.50") for n in notes)
 	assert frappe.get_all(
-		"Email Queue", filters={"reference_doctype": "Credit Note", "reference_name": ("in", result["created"])}
+		"Email Queue",
+		filters={"reference_doctype": "Credit Note", "reference_name": ("in", result["created"])},
 	)
 
 

@@ -1,10 +1,11 @@
 """Deposits on the real site: GL on the liability with the party and no Payment Ledger, used for
 invoices, moved to credit, refunded, remaining amount and history from the ledger."""
 
-import frappe
 import pytest
 from factories import make_deposit, make_fee_head, make_fee_invoice, make_payment_allocation, make_student
 from payment_helpers import D, accounts, gl_rows, invoice_state, remaining
+
+import frappe
 
 from school_fees.payments import CreditSourceError, OverAllocationError, deposit_history
 from school_fees.school_fees.doctype.deposit.deposit import DepositError
@@ -19,7 +20,12 @@ def student(company):
 
 def use(company, student, deposit, allocation_type, **kwargs):
 	return make_payment_allocation(
-		company, student.customer, allocation_type, source_doctype="Deposit", source_name=deposit.name, **kwargs
+		company,
+		student.customer,
+		allocation_type,
+		source_doctype="Deposit",
+		source_name=deposit.name,
+		**kwargs,
 	)
 
 
@@ -41,7 +47,11 @@ def test_deposit_gl_on_the_liability_with_party_and_no_payment_ledger(company, s
 def test_deposit_used_transferred_and_refunded(company, student):
 	deposit = make_deposit(company, student.name, amount=1000, deposit_type="Security")
 	inv = make_fee_invoice(
-		company, student.name, items=[(make_fee_head(company=company).name, 300)], posting_date="2027-04-01", submit=True
+		company,
+		student.name,
+		items=[(make_fee_head(company=company).name, 300)],
+		posting_date="2027-04-01",
+		submit=True,
 	)
 
 	used = use(company, student, deposit, "Apply Deposit")
@@ -64,7 +74,11 @@ def test_deposit_used_transferred_and_refunded(company, student):
 	]
 	liability = frappe.get_all(
 		"GL Entry",
-		filters={"account": accounts(company).deposit_account, "against_voucher": deposit.name, "is_cancelled": 0},
+		filters={
+			"account": accounts(company).deposit_account,
+			"against_voucher": deposit.name,
+			"is_cancelled": 0,
+		},
 		fields=["sum(credit) - sum(debit) as balance"],
 	)[0].balance
 	assert D(liability) == D(0)

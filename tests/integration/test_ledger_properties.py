@@ -12,12 +12,20 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-import frappe
 import pytest
-from factories import make_credit_note, make_deposit, make_fee_head, make_fee_invoice, make_payment_allocation, make_student
+from factories import (
+	make_credit_note,
+	make_deposit,
+	make_fee_head,
+	make_fee_invoice,
+	make_payment_allocation,
+	make_student,
+)
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from payment_helpers import D, customer_receivable_gl, set_auto_apply_credit
+
+import frappe
 
 from school_fees import ledger
 from school_fees.payments import PaymentAllocationError
@@ -136,7 +144,9 @@ class Scenario:
 		if wanted <= 0:
 			return
 		valid = wanted <= self.model.invoices[target]
-		if not expect(valid, lambda: self.allocation("Receipt", paid_amount=paid, allocations=[(target, wanted)])):
+		if not expect(
+			valid, lambda: self.allocation("Receipt", paid_amount=paid, allocations=[(target, wanted)])
+		):
 			return
 		doc = self.last_allocation()
 		effects = [("invoices", target, -wanted)]
@@ -160,7 +170,9 @@ class Scenario:
 		if key is None:
 			return
 		rows, _left = self.model.fill(self.model.credits[key])
-		if not expect(bool(rows), lambda: self.allocation("Apply Credit", source_doctype=key[0], source_name=key[1])):
+		if not expect(
+			bool(rows), lambda: self.allocation("Apply Credit", source_doctype=key[0], source_name=key[1])
+		):
 			return
 		total = sum((given for _n, given in rows), ZERO_D)
 		effects = [("invoices", name, -given) for name, given in rows] + [("credits", key, -total)]
@@ -171,7 +183,9 @@ class Scenario:
 		if name is None:
 			return
 		rows, _left = self.model.fill(self.model.deposits[name])
-		if not expect(bool(rows), lambda: self.allocation("Apply Deposit", source_doctype="Deposit", source_name=name)):
+		if not expect(
+			bool(rows), lambda: self.allocation("Apply Deposit", source_doctype="Deposit", source_name=name)
+		):
 			return
 		total = sum((given for _n, given in rows), ZERO_D)
 		effects = [("invoices", inv, -given) for inv, given in rows] + [("deposits", name, -total)]
@@ -227,7 +241,9 @@ class Scenario:
 		if name is None:
 			return
 		touched = any(
-			kind == "invoices" and key == name for effects in self.model.allocations.values() for kind, key, _a in effects
+			kind == "invoices" and key == name
+			for effects in self.model.allocations.values()
+			for kind, key, _a in effects
 		)
 
 		def action():
@@ -241,7 +257,11 @@ class Scenario:
 
 	def last_allocation(self):
 		return frappe.get_all(
-			"Payment Allocation", filters={"customer": self.customer}, order_by="creation desc", limit=1, pluck="name"
+			"Payment Allocation",
+			filters={"customer": self.customer},
+			order_by="creation desc",
+			limit=1,
+			pluck="name",
 		)[0]
 
 	# ------------------------------------------------------------ the checks after every step
@@ -272,7 +292,10 @@ class Scenario:
 				)
 				assert sum(D(r.debit) for r in rows) == sum(D(r.credit) for r in rows), (doctype, name)
 		open_credit = sum(model.credits.values(), ZERO_D)
-		assert customer_receivable_gl(self.company, self.customer) == sum(receivable.values(), ZERO_D) - open_credit
+		assert (
+			customer_receivable_gl(self.company, self.customer)
+			== sum(receivable.values(), ZERO_D) - open_credit
+		)
 		stored_open = frappe.get_all(
 			"Fee Invoice", filters={"customer": self.customer, "docstatus": 1}, pluck="outstanding_amount"
 		)

@@ -2,10 +2,11 @@
 receivable without reference, applied to fee invoices (Apply Credit), and the guard that keeps
 ERPNext's Payment Reconciliation from using the same money again."""
 
-import frappe
 import pytest
 from factories import make_fee_head, make_fee_invoice, make_payment_allocation, make_student, unique
 from payment_helpers import D, accounts, gl_rows, invoice_state
+
+import frappe
 
 from school_fees.payments import AdvanceAlreadyAppliedError, OverAllocationError, available_credit
 
@@ -19,7 +20,9 @@ def student(company):
 
 def fee_invoice(company, student, amount):
 	head = make_fee_head(company=company).name
-	return make_fee_invoice(company, student.name, items=[(head, amount)], posting_date="2027-04-01", submit=True)
+	return make_fee_invoice(
+		company, student.name, items=[(head, amount)], posting_date="2027-04-01", submit=True
+	)
 
 
 def payment_entry(company, customer, amount, posting_date="2027-04-02"):
@@ -71,7 +74,12 @@ def journal_entry(company, customer, amount, posting_date="2027-04-02"):
 
 def apply(company, student, doctype, name, allocations=None):
 	return make_payment_allocation(
-		company, student.customer, "Apply Credit", source_doctype=doctype, source_name=name, allocations=allocations
+		company,
+		student.customer,
+		"Apply Credit",
+		source_doctype=doctype,
+		source_name=name,
+		allocations=allocations,
 	)
 
 
@@ -245,7 +253,9 @@ def test_apply_credit_from_a_journal_entry_advance_and_reconciliation_shows_the_
 		]
 	)
 	assert invoice_state(inv.name)[2] == "Paid"
-	listed = [row for row in reconciliation(company, student.customer).payments if row.reference_name == je.name]
+	listed = [
+		row for row in reconciliation(company, student.customer).payments if row.reference_name == je.name
+	]
 	assert [D(row.amount) for row in listed] == [D(250)]
 
 	second = fee_invoice(company, student, 250)

@@ -1,7 +1,6 @@
 """Payment Allocation on the real site: receipts allocated oldest due first, the seed's worked
 example to the cent, every allocation type's GL, over-allocation, cancel and restore."""
 
-import frappe
 import pytest
 from factories import (
 	make_academic_term,
@@ -24,6 +23,8 @@ from payment_helpers import (
 	ple_rows,
 	remaining,
 )
+
+import frappe
 
 from school_fees.payments import CreditSourceError, OverAllocationError, PaymentAllocationError
 
@@ -175,7 +176,7 @@ def test_allocation_above_outstanding_is_refused_naming_invoice_and_amounts(comp
 
 def test_allocations_above_the_receipt_are_refused(company, student):
 	first, second = invoice(company, student, 300), invoice(company, student, 300)
-	with pytest.raises(OverAllocationError, match="600.00.*500.00"):
+	with pytest.raises(OverAllocationError, match=r"600\.00.*500\.00"):
 		make_payment_allocation(
 			company, student.customer, paid_amount=500, allocations=[(first.name, 300), (second.name, 300)]
 		)
@@ -295,7 +296,12 @@ def test_refund_of_open_credit_gl(company, student):
 def test_refund_of_deposit_gl(company, student):
 	deposit = make_deposit(company, student.name, amount=1000)
 	refund = make_payment_allocation(
-		company, student.customer, "Refund", paid_amount=1000, source_doctype="Deposit", source_name=deposit.name
+		company,
+		student.customer,
+		"Refund",
+		paid_amount=1000,
+		source_doctype="Deposit",
+		source_name=deposit.name,
 	)
 	settings = accounts(company)
 	assert gl_rows("Payment Allocation", refund.name) == sorted(
@@ -362,9 +368,14 @@ def test_credit_cannot_be_used_twice(company, student):
 
 def test_refund_above_deposit_held_is_refused(company, student):
 	deposit = make_deposit(company, student.name, amount=100)
-	with pytest.raises(OverAllocationError, match="has only 100.00 available; 150.00"):
+	with pytest.raises(OverAllocationError, match=r"has only 100\.00 available; 150\.00"):
 		make_payment_allocation(
-			company, student.customer, "Refund", paid_amount=150, source_doctype="Deposit", source_name=deposit.name
+			company,
+			student.customer,
+			"Refund",
+			paid_amount=150,
+			source_doctype="Deposit",
+			source_name=deposit.name,
 		)
 
 
@@ -433,7 +444,11 @@ def test_receipt_whose_credit_was_applied_cannot_be_cancelled(company, student):
 	receipt = make_payment_allocation(company, student.customer, paid_amount=200)
 	invoice(company, student, 100)
 	applied = make_payment_allocation(
-		company, student.customer, "Apply Credit", source_doctype="Payment Allocation", source_name=receipt.name
+		company,
+		student.customer,
+		"Apply Credit",
+		source_doctype="Payment Allocation",
+		source_name=receipt.name,
 	)
 	with pytest.raises(CreditSourceError, match=applied.name):
 		receipt.cancel()
@@ -471,7 +486,11 @@ def test_invoice_dated_after_the_allocation_is_refused_and_not_filled(company, s
 	later = invoice(company, student, 300, posting_date="2027-05-01")
 	with pytest.raises(PaymentAllocationError, match=later.name):
 		make_payment_allocation(
-			company, student.customer, paid_amount=100, posting_date="2027-04-05", allocations=[(later.name, 100)]
+			company,
+			student.customer,
+			paid_amount=100,
+			posting_date="2027-04-05",
+			allocations=[(later.name, 100)],
 		)
 	receipt = make_payment_allocation(company, student.customer, paid_amount=100, posting_date="2027-04-05")
 	assert receipt.allocations == [] and D(receipt.unallocated_amount) == D(100)

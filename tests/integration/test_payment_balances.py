@@ -1,7 +1,6 @@
 """Student balance API: invoiced, paid, outstanding, open credit and deposits held, from the ledger,
 as of a date, per student or per family customer; and the Fee Receipt print format."""
 
-import frappe
 import pytest
 from factories import (
 	make_credit_note,
@@ -14,12 +13,16 @@ from factories import (
 )
 from payment_helpers import D, asset_manifest_stand_in
 
+import frappe
+
 from school_fees.balances import get_balance, get_student_balance
 
 
 def fee_invoice(company, student, amount, posting_date):
 	head = make_fee_head(company=company).name
-	return make_fee_invoice(company, student.name, items=[(head, amount)], posting_date=posting_date, submit=True)
+	return make_fee_invoice(
+		company, student.name, items=[(head, amount)], posting_date=posting_date, submit=True
+	)
 
 
 def figures(balance):
@@ -32,7 +35,9 @@ def test_balance_of_a_student_and_of_the_family(company):
 	fee_invoice(company, student, 600, "2027-04-01")
 	fee_invoice(company, student, 400, "2027-05-01")
 	fee_invoice(company, sibling, 300, "2027-04-01")
-	make_payment_allocation(company, student.customer, paid_amount=700, posting_date="2027-04-10", student=student.name)
+	make_payment_allocation(
+		company, student.customer, paid_amount=700, posting_date="2027-04-10", student=student.name
+	)
 	make_credit_note(company, student.name, amount=50, posting_date="2027-05-02")
 	deposit = make_deposit(company, student.name, amount=1000, posting_date="2027-04-02")
 	make_payment_allocation(

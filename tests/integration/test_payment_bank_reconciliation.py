@@ -3,9 +3,10 @@
 
 import json
 
-import frappe
 import pytest
 from factories import make_deposit, make_payment_allocation, make_student, unique
+
+import frappe
 
 from erpnext.accounts.doctype.bank_reconciliation_tool.bank_reconciliation_tool import (
 	check_matching,
@@ -99,10 +100,14 @@ def test_receipt_into_the_bank_is_matched_and_cleared(company, bank):
 
 def test_deposit_into_the_bank_is_matched_and_cleared(company, bank):
 	student = make_student(company)
-	deposit = make_deposit(company, student.name, amount=2500, paid_to=bank.gl_account, reference_no="NEFT-77")
+	deposit = make_deposit(
+		company, student.name, amount=2500, paid_to=bank.gl_account, reference_no="NEFT-77"
+	)
 	bt = bank_transaction(bank, deposit=2500, reference="NEFT-77")
 
-	matches = check_matching(bank.gl_account, company, bt, ["deposit", "exact_match"], "2027-04-01", "2027-04-30")
+	matches = check_matching(
+		bank.gl_account, company, bt, ["deposit", "exact_match"], "2027-04-01", "2027-04-30"
+	)
 	assert [(m["doctype"], m["name"], m["rank"]) for m in matches] == [("Deposit", deposit.name, 3)]
 
 	reconcile_vouchers(
@@ -129,7 +134,8 @@ def test_refund_matches_a_withdrawal_and_cancel_unmatches(company, bank):
 	assert [(m["doctype"], m["name"]) for m in matches] == [("Payment Allocation", refund.name)]
 
 	reconcile_vouchers(
-		bt.name, json.dumps([{"payment_doctype": "Payment Allocation", "payment_name": refund.name, "amount": 800}])
+		bt.name,
+		json.dumps([{"payment_doctype": "Payment Allocation", "payment_name": refund.name, "amount": 800}]),
 	)
 	refund.reload()
 	refund.cancel()

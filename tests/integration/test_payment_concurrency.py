@@ -9,11 +9,12 @@ the test, and deleted afterwards.
 import threading
 import time
 
-import frappe
 import pytest
 from bench_site import SITE, SITES_PATH
 from factories import make_fee_head, make_fee_invoice, make_payment_allocation, make_student
 from payment_helpers import D, invoice_state
+
+import frappe
 
 from school_fees.payments import OverAllocationError
 
@@ -52,7 +53,9 @@ def committed(company):
 	yield made
 	frappe.db.rollback()
 	names = [name for _doctype, name in made]
-	vouchers = names + frappe.get_all("Payment Allocation", filters={"customer": ("in", customers(made))}, pluck="name")
+	vouchers = names + frappe.get_all(
+		"Payment Allocation", filters={"customer": ("in", customers(made))}, pluck="name"
+	)
 	for table in ("GL Entry", "Payment Ledger Entry"):
 		frappe.db.delete(table, {"voucher_no": ("in", vouchers)})
 	frappe.db.delete("Fee Audit Log", {"reference_name": ("in", vouchers)})
@@ -71,9 +74,16 @@ def customers(made):
 def setup_invoice(company, committed, amount=300):
 	student = make_student(company)
 	head = make_fee_head(company=company)
-	inv = make_fee_invoice(company, student.name, items=[(head.name, amount)], posting_date="2027-04-01", submit=True)
+	inv = make_fee_invoice(
+		company, student.name, items=[(head.name, amount)], posting_date="2027-04-01", submit=True
+	)
 	committed.extend(
-		[("Fee Head", head.name), ("Customer", student.customer), ("Student", student.name), ("Fee Invoice", inv.name)]
+		[
+			("Fee Head", head.name),
+			("Customer", student.customer),
+			("Student", student.name),
+			("Fee Invoice", inv.name),
+		]
 	)
 	frappe.db.commit()
 	return student, inv

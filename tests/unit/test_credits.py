@@ -26,7 +26,9 @@ class TestSeed002:
 		]
 
 	def test_credit_larger_than_the_invoice_keeps_the_rest(self):
-		assert plan_credit_application(D(100), [source("FCN-1", "250", 0)]) == [Allocation("FCN-1", D("100.00"))]
+		assert plan_credit_application(D(100), [source("FCN-1", "250", 0)]) == [
+			Allocation("FCN-1", D("100.00"))
+		]
 
 
 class TestPlan:
@@ -65,14 +67,16 @@ class TestCheckSourceUse:
 			check_source_use("x", D("50"), D("-1"))
 
 	def test_negative_available_counts_as_nothing(self):
-		with pytest.raises(AllocationError, match="only 0.00 available"):
+		with pytest.raises(AllocationError, match=r"only 0\.00 available"):
 			check_source_use("x", D("-5"), D("1"))
 
 
-money = st.decimals(min_value=D("-100"), max_value=D("10000"), places=2, allow_nan=False, allow_infinity=False)
-sources_strategy = st.lists(
-	st.tuples(money, st.integers(min_value=0, max_value=30)), max_size=8
-).map(lambda rows: [source(f"S{i:02d}", amount, day) for i, (amount, day) in enumerate(rows)])
+money = st.decimals(
+	min_value=D("-100"), max_value=D("10000"), places=2, allow_nan=False, allow_infinity=False
+)
+sources_strategy = st.lists(st.tuples(money, st.integers(min_value=0, max_value=30)), max_size=8).map(
+	lambda rows: [source(f"S{i:02d}", amount, day) for i, (amount, day) in enumerate(rows)]
+)
 
 
 @PROPS

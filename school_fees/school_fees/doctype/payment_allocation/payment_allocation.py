@@ -204,7 +204,11 @@ class PaymentAllocation(Document):
 					),
 					PaymentAllocationError,
 				)
-			row.student, row.installment, row.due_date = invoice.student, invoice.installment, invoice.due_date
+			row.student, row.installment, row.due_date = (
+				invoice.student,
+				invoice.installment,
+				invoice.due_date,
+			)
 			row.outstanding_amount = flt(balances[row.fee_invoice])
 
 	def validate_allocations(self):
@@ -249,7 +253,9 @@ class PaymentAllocation(Document):
 	def check_against_ledger(self, open_items, for_update: bool = False):
 		"""No row above its invoice's outstanding, no invoice twice, and the total within the
 		receipt (Receipt) or within what the source still holds (every other type)."""
-		requested = [Allocation(row.fee_invoice, to_decimal(row.allocated_amount)) for row in self.allocations]
+		requested = [
+			Allocation(row.fee_invoice, to_decimal(row.allocated_amount)) for row in self.allocations
+		]
 		limit = to_decimal(self.paid_amount) if self.allocation_type == RECEIPT else None
 		try:
 			validate_allocations(limit, open_items, requested)
