@@ -367,6 +367,13 @@ def test_a_blocked_run_fails_without_creating_anything(company, billed):
 	run.reload()
 	assert run.created_count == 0 and "would be due" in run.errors[0].error and not run.errors[0].student
 
+	run.due_date = "2026-05-31"  # nothing was created: the failed run can be corrected and run again
+	run.save()
+	assert run_billing(run.name) == COMPLETED
+	run.reload()
+	assert (run.created_count, run.errors) == (4, [])
+	assert {i.due_date.isoformat() for i in run_invoices(run.name)} == {"2026-05-31"}
+
 
 def test_a_run_that_leaves_invoices_as_drafts(company, billed):
 	structure = make_fee_structure(company)

@@ -76,9 +76,10 @@ frappe.ui.form.on("Billing Run", {
 });
 
 Object.assign(school_fees.billing_run, {
-	// Once confirmed, a run describes what it billed: only its reference stays editable
+	// A run that is running or has invoices describes what it billed: only its reference stays editable
 	lock_fields(frm) {
-		const locked = !frm.is_new() && frm.doc.status !== "Draft";
+		const locked =
+			!frm.is_new() && (BILLING_RUN_RUNNING.includes(frm.doc.status) || frm.doc.created_count > 0);
 		const layout = ["Section Break", "Column Break", "Tab Break", "HTML", "Button"];
 		for (const df of frm.meta.fields) {
 			if (df.read_only || layout.includes(df.fieldtype) || df.fieldname === "reference") continue;

@@ -94,9 +94,11 @@ class BillingRun(Document):
 	# ------------------------------------------------------------ validate steps
 
 	def validate_not_started(self):
-		"""Once confirmed, a run describes what it billed: only its reference can change."""
+		"""A run that is queued, running or has invoices describes what it billed: only its
+		reference can change. A Draft run, or one that failed before creating anything, can be
+		corrected and confirmed again."""
 		before = self.get_doc_before_save()
-		if not before or before.status == billing.DRAFT_RUN:
+		if not before or not self.has_billed(before):
 			return
 		changed = [
 			df.label
@@ -118,6 +120,12 @@ class BillingRun(Document):
 				),
 				BillingRunLockedError,
 			)
+
+	@staticmethod
+	def has_billed(run) -> bool:
+		return run.status in billing.RUNNING_STATUSES or bool(
+			frappe.db.exists(FEE_INVOICE, {"billing_run": run.name})
+		)
 
 	def validate_fee_structure(self):
 		structure = frappe.db.get_value(
@@ -239,14 +247,14 @@ class BillingRun(Document):
 	@frappe.whitelist(methods=["POST"])
 	def confirm(self) -> str:
 		"""Queue the run's job, once the preview shows no blocking problem."""
+		if self.is_new():
+			frappe.throw(_("Save the Billing Run before confirming it."), BillingRunValidationError)
+		self.load_from_db()  # run what is saved, not what the form sent
 		frappe.only_for(CONFIRM_ROLES)
 		frappe.has_permission(self.doctype, "write", self, throw=True)
 		frappe.has_permission(FEE_INVOICE, "create", throw=True)
 		if self.issue_invoices:
 			frappe.has_permission(FEE_INVOICE, "submit", throw=True)
-		if self.is_new():
-			frappe.throw(_("Save the Billing Run before confirming it."), BillingRunValidationError)
-		self.load_from_db()  # run what is saved, not what the form sent
 		problems = billing.blocking_problems(self)
 		if problems:
 			frappe.throw(
