@@ -23,6 +23,7 @@ from decimal import Decimal
 
 import frappe
 from frappe import _
+from frappe.query_builder.functions import Sum
 from frappe.utils import flt, fmt_money, getdate
 
 from school_fees import ledger
@@ -159,9 +160,15 @@ def available_credit(
 		ZERO,
 	)
 	if source_doctype == "Payment Entry":
-		unallocated = to_decimal(frappe.db.get_value("Payment Entry", source_name, "unallocated_amount"))
+		unallocated = to_decimal(
+			frappe.db.get_value("Payment Entry", source_name, "unallocated_amount", for_update=for_update)
+		)
 		applied = ledger.applied_from(
-			"Payment Entry", source_name, "Payment Allocation", account=settings.receivable_account
+			"Payment Entry",
+			source_name,
+			"Payment Allocation",
+			account=settings.receivable_account,
+			for_update=for_update,
 		)
 		open_credit = min(open_credit, max(quantize(unallocated - applied), ZERO))
 	return open_credit
@@ -354,14 +361,11 @@ def refresh_deposit(name: str) -> Decimal:
 
 
 def refresh_source(source_doctype: str | None, source_name: str | None) -> None:
-	"""Write back a source's remaining amount. Credit Notes and receipts are also refreshed by the
-	Payment Ledger Entry hook; doing it here as well keeps the result independent of hook order."""
-	if not source_doctype or not source_name:
-		return
-	if source_doctype == "Deposit":
+	"""Write back a deposit's held amount after a movement. A Credit Note's or receipt's remaining
+	credit is written by the Payment Ledger Entry hook (ledger.on_payment_ledger_entry_change) as
+	the row against it is posted or reversed, so it is not recomputed here."""
+	if source_doctype == "Deposit" and source_name:
 		refresh_deposit(source_name)
-	elif source_doctype in ("Credit Note", "Payment Allocation"):
-		ledger.refresh_credit_source(source_doctype, source_name)
 
 
 def used_by(source_doctype: str, source_name: str) -> list[str]:
@@ -399,11 +403,10 @@ def auto_apply_credit(doc, method=None) -> list[str]:
 	outstanding = ledger.receivable_balance("Fee Invoice", doc.name)
 	if outstanding <= 0:
 		return []
-	sources = open_credit_sources(doc.company, doc.customer)
+	sources = {source.key: source for source in open_credit_sources(doc.company, doc.customer)}
 	made = []
-	for part in plan_credit_application(outstanding, sources):
+	for part in plan_credit_application(outstanding, list(sources.values())):
 		source_doctype, source_name = split_source_key(part.key)
-		source_date = next(s.posting_date for s in sources if s.key == part.key)
 		allocation = frappe.get_doc(
 			{
 				"doctype": "Payment Allocation",
@@ -411,7 +414,7 @@ def auto_apply_credit(doc, method=None) -> list[str]:
 				"company": doc.company,
 				"customer": doc.customer,
 				"student": doc.student,
-				"posting_date": max(getdate(doc.posting_date), source_date),
+				"posting_date": max(getdate(doc.posting_date), sources[part.key].posting_date),
 				"source_doctype": source_doctype,
 				"source_name": source_name,
 				"remarks": _("Open credit applied automatically to {0}").format(doc.name),
@@ -419,8 +422,27 @@ def auto_apply_credit(doc, method=None) -> list[str]:
 			}
 		)
 		allocation.flags.ignore_permissions = True
-		allocation.insert()
-		allocation.submit()
+		# Issuing the invoice must not fail because one credit could not be applied (a closed
+		# accounting period, a source cancelled meanwhile): that credit stays open, and is reported.
+		frappe.db.savepoint("auto_apply_credit")
+		try:
+			allocation.insert()
+			allocation.submit()
+		except frappe.ValidationError:
+			frappe.db.rollback(save_point="auto_apply_credit")
+			frappe.clear_last_message()
+			frappe.log_error(
+				title=_("Open credit not applied to {0}").format(doc.name),
+				reference_doctype=doc.doctype,
+				reference_name=doc.name,
+			)
+			frappe.msgprint(
+				_("Open credit from {0} could not be applied to {1}; see the Error Log.").format(
+					source_label(source_doctype, source_name), doc.name
+				),
+				alert=True,
+			)
+			continue
 		made.append(allocation.name)
 	return made
 
@@ -605,8 +627,6 @@ def hide_applied_advances(doc, method=None, *args, **kwargs) -> None:
 	if not advances or doc.party_type != "Customer":
 		return
 	ple = frappe.qb.DocType("Payment Ledger Entry")
-	from frappe.query_builder.functions import Sum
-
 	applied = {
 		(voucher_type, voucher_no): to_decimal(amount)
 		for voucher_type, voucher_no, amount in (

@@ -233,3 +233,28 @@ def test_used_credit_note_cannot_be_cancelled(company, student):
 	applied = apply_credit(company, student, note, [(inv.name, 100)])
 	with pytest.raises(CreditSourceError, match=applied.name):
 		note.cancel()
+
+
+def test_auto_apply_failure_does_not_block_issuing_the_invoice(company, student):
+	"""Payment Allocations are closed for February 2028: the invoice is still issued, the credit
+	stays open, and the failure is logged."""
+	set_auto_apply_credit(True)
+	frappe.get_doc(
+		{
+			"doctype": "Accounting Period",
+			"period_name": f"Closed for allocations {frappe.generate_hash(length=6)}",
+			"company": company,
+			"start_date": "2028-02-01",
+			"end_date": "2028-02-29",
+			"closed_documents": [{"document_type": "Payment Allocation", "closed": 1}],
+		}
+	).insert()
+	note = make_credit_note(company, student.name, amount=100, posting_date="2028-01-10")
+
+	inv = invoice(company, student, 300, posting_date="2028-02-10")
+
+	assert invoice_state(inv.name) == (D(300), D(0), "Issued")
+	assert remaining("Credit Note", note.name) == D(100)
+	assert frappe.get_all(
+		"Error Log", filters={"reference_doctype": "Fee Invoice", "reference_name": inv.name}
+	)

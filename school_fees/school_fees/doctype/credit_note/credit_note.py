@@ -57,7 +57,7 @@ class CreditNote(Document):
 
 	def on_submit(self):
 		ledger.post(self, self.get_gl_rows())
-		self.remaining_amount = flt(ledger.refresh_credit_source(self.doctype, self.name))
+		self.load_remaining_amount()
 		if self.notify_guardian:
 			self.send_notification()
 
@@ -67,7 +67,11 @@ class CreditNote(Document):
 	def on_cancel(self):
 		ledger.ignore_ledger_links(self)
 		ledger.reverse(self)
-		self.remaining_amount = flt(ledger.refresh_credit_source(self.doctype, self.name))
+		self.load_remaining_amount()
+
+	def load_remaining_amount(self):
+		"""The Payment Ledger Entry hook wrote the open credit back; reflect it on the form."""
+		self.remaining_amount = flt(frappe.db.get_value(self.doctype, self.name, "remaining_amount"))
 
 	# ------------------------------------------------------------ validate steps
 

@@ -68,6 +68,7 @@ class PaymentAllocation(Document):
 
 	def validate(self):
 		self.set_missing_values()
+		self.validate_student()
 		self.clear_fields_of_other_types()
 		self.validate_amounts()
 		self.validate_source()
@@ -104,6 +105,18 @@ class PaymentAllocation(Document):
 			self.customer = frappe.db.get_value("Student", self.student, "customer")
 		if self.allocation_type in TYPES_WITH_CASH and self.mode_of_payment and not self.paid_to:
 			self.paid_to = payments.get_mode_of_payment_account(self.mode_of_payment, self.company)
+
+	def validate_student(self):
+		if not self.student:
+			return
+		customer = frappe.db.get_value("Student", self.student, "customer")
+		if customer != self.customer:
+			frappe.throw(
+				_("Student {0} is billed to customer {1}, not {2}.").format(
+					self.student, customer, self.customer
+				),
+				PaymentAllocationError,
+			)
 
 	def clear_fields_of_other_types(self):
 		"""Fields that mean nothing for this type are emptied, so they never reach the ledger."""
@@ -285,8 +298,9 @@ class PaymentAllocation(Document):
 	# ------------------------------------------------------------ write-back
 
 	def refresh_balances(self):
-		"""Invoices are refreshed by the Payment Ledger Entry hook (one refresh per invoice row
-		posted or reversed); the source and this document's own open credit are written here."""
+		"""Invoices, credit notes and receipts are refreshed by the Payment Ledger Entry hook, once
+		per row posted or reversed against them; a deposit has no Payment Ledger row, so it is
+		written here. This document's own open credit is read back for the form."""
 		payments.refresh_source(self.source_doctype, self.source_name)
 		if self.allocation_type in TYPES_OPENING_CREDIT:
-			self.remaining_amount = flt(ledger.refresh_credit_source(self.doctype, self.name))
+			self.remaining_amount = flt(frappe.db.get_value(self.doctype, self.name, "remaining_amount"))
