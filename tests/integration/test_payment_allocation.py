@@ -494,3 +494,40 @@ def test_invoice_dated_after_the_allocation_is_refused_and_not_filled(company, s
 		)
 	receipt = make_payment_allocation(company, student.customer, paid_amount=100, posting_date="2027-04-05")
 	assert receipt.allocations == [] and D(receipt.unallocated_amount) == D(100)
+
+
+def test_repost_accounting_ledger_posts_the_same_rows_again(company, student):
+	"""Repost Accounting Ledger (repost_allowed_doctypes) deletes a voucher's ledger and calls its
+	bare make_gl_entries(); the books must come back identical."""
+	settings = frappe.get_single("Repost Accounting Ledger Settings")
+	for doctype in ("Payment Allocation", "Credit Note", "Deposit"):
+		if doctype not in [row.document_type for row in settings.allowed_types]:
+			settings.append("allowed_types", {"document_type": doctype, "allowed": 1})
+	settings.save()
+
+	inv = invoice(company, student, 300)
+	note = make_credit_note(company, student.name, amount=100)
+	deposit = make_deposit(company, student.name, amount=50)
+	receipt = make_payment_allocation(company, student.customer, paid_amount=250)
+	vouchers = [
+		("Payment Allocation", receipt.name),
+		("Credit Note", note.name),
+		("Deposit", deposit.name),
+	]
+	before = {voucher: (gl_rows(*voucher), ple_rows(*voucher)) for voucher in vouchers}
+
+	repost = frappe.get_doc(
+		{
+			"doctype": "Repost Accounting Ledger",
+			"company": company,
+			"delete_cancelled_entries": 1,
+			"vouchers": [{"voucher_type": dt, "voucher_no": dn} for dt, dn in vouchers],
+		}
+	)
+	repost.insert()
+	repost.submit()
+
+	assert {voucher: (gl_rows(*voucher), ple_rows(*voucher)) for voucher in vouchers} == before
+	assert invoice_state(inv.name) == (D(50), D(250), "Partially Paid")
+	assert remaining("Credit Note", note.name) == D(100)
+	assert remaining("Deposit", deposit.name) == D(50)

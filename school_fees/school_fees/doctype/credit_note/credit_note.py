@@ -56,7 +56,7 @@ class CreditNote(Document):
 		self.validate_student()
 
 	def on_submit(self):
-		ledger.post(self, self.get_gl_rows())
+		self.make_gl_entries()
 		self.load_remaining_amount()
 		if self.notify_guardian:
 			self.send_notification()
@@ -112,6 +112,10 @@ class CreditNote(Document):
 			)
 
 	# ------------------------------------------------------------ ledger
+
+	def make_gl_entries(self):
+		"""Post this document's GL (also called bare by Repost Accounting Ledger)."""
+		ledger.post(self, self.get_gl_rows())
 
 	def get_gl_rows(self):
 		"""Dr the credit account of the reason type / Cr receivable against this note (open credit)."""

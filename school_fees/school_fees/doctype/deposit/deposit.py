@@ -56,7 +56,7 @@ class Deposit(Document):
 		self.validate_student()
 
 	def on_submit(self):
-		ledger.post(self, self.get_gl_rows())
+		self.make_gl_entries()
 		self.remaining_amount = flt(payments.refresh_deposit(self.name))
 
 	def before_cancel(self):
@@ -101,6 +101,10 @@ class Deposit(Document):
 			)
 
 	# ------------------------------------------------------------ ledger
+
+	def make_gl_entries(self):
+		"""Post this document's GL (also called bare by Repost Accounting Ledger)."""
+		ledger.post(self, self.get_gl_rows())
 
 	def get_gl_rows(self):
 		"""Dr cash/bank / Cr the deposit liability with the customer, against this Deposit (the

@@ -81,7 +81,7 @@ class PaymentAllocation(Document):
 		self.lock_and_recheck()
 
 	def on_submit(self):
-		ledger.post(self, payments.build_gl_rows(self))
+		self.make_gl_entries()
 		self.refresh_balances()
 
 	def before_cancel(self):
@@ -294,6 +294,10 @@ class PaymentAllocation(Document):
 		return payments.available_credit(
 			self.company, self.customer, self.source_doctype, self.source_name, for_update=for_update
 		)
+
+	def make_gl_entries(self):
+		"""Post this allocation's GL (also called bare by Repost Accounting Ledger)."""
+		ledger.post(self, payments.build_gl_rows(self))
 
 	# ------------------------------------------------------------ write-back
 
