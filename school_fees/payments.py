@@ -103,18 +103,22 @@ def get_open_invoices(
 	posted_by=None,
 	for_update: bool = False,
 ) -> list[OpenItem]:
-	"""The customer's submitted Fee Invoices (optionally one student's, only `names`, or only those
-	posted by the date `posted_by`) with their outstanding read from the Payment Ledger; invoices
-	with nothing outstanding are included so callers can report them."""
+	"""The customer's submitted Fee Invoices with their outstanding read from the Payment Ledger.
+
+	With `names`: exactly those invoices, paid or not (callers check rows against them). Without:
+	the invoices the stored outstanding says are open (a pre-filter only: the amounts are the
+	ledger's), optionally one student's and only those posted by the date `posted_by`."""
 	filters = {"company": company, "customer": customer, "docstatus": 1}
-	if student:
-		filters["student"] = student
-	if posted_by:
-		filters["posting_date"] = ("<=", posted_by)
 	if names is not None:
 		if not names:
 			return []
 		filters["name"] = ("in", names)
+	else:
+		filters["outstanding_amount"] = (">", 0)
+	if student:
+		filters["student"] = student
+	if posted_by:
+		filters["posting_date"] = ("<=", posted_by)
 	rows = frappe.get_all("Fee Invoice", filters=filters, fields=["name", "due_date", "posting_date"])
 	balances = ledger.receivable_balances("Fee Invoice", [row.name for row in rows], for_update=for_update)
 	return [
