@@ -253,8 +253,10 @@ def test_auto_apply_failure_does_not_block_issuing_the_invoice(company, student)
 
 	inv = invoice(company, student, 300, posting_date="2028-02-10")
 
-	assert invoice_state(inv.name) == (D(300), D(0), "Issued")
-	assert remaining("Credit Note", note.name) == D(100)
-	assert frappe.get_all(
-		"Error Log", filters={"reference_doctype": "Fee Invoice", "reference_name": inv.name}
-	)
+	logged = {"reference_doctype": "Fee Invoice", "reference_name": inv.name}
+	try:
+		assert invoice_state(inv.name) == (D(300), D(0), "Issued")
+		assert remaining("Credit Note", note.name) == D(100)
+		assert frappe.get_all("Error Log", filters=logged)
+	finally:
+		frappe.db.delete("Error Log", logged)  # MyISAM: outside the test's rollback
