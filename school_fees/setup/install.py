@@ -54,6 +54,9 @@ class IncompatibleAppError(frappe.ValidationError):
 # -----
 
 
+REPOST_SETTINGS_DOCTYPE = "Repost Accounting Ledger Settings"
+
+
 def before_install():
 	check_conflicting_apps()
 	ensure_roles()
@@ -63,6 +66,7 @@ def after_install():
 	ensure_roles()
 	create_accounting_dimension_fields()
 	ensure_settings()
+	allow_repost_of_vouchers()
 	setup_all_companies()
 
 
@@ -71,6 +75,7 @@ def after_migrate():
 	create_accounting_dimension_fields()
 	ensure_settings()
 	ensure_indexes()
+	allow_repost_of_vouchers()
 	setup_all_companies()
 
 
@@ -78,6 +83,7 @@ def before_uninstall():
 	for account, reason in remove_created_accounts():
 		click.echo(_("Kept account {0}: it {1}.").format(account, reason))
 	remove_custom_fields()
+	disallow_repost_of_vouchers()
 	remove_roles()
 
 
@@ -124,6 +130,27 @@ def create_accounting_dimension_fields():
 
 	for doctype in get_voucher_doctypes():
 		create_accounting_dimensions_for_doctype(doctype)
+
+
+def allow_repost_of_vouchers():
+	"""List our vouchers in ERPNext's Repost Accounting Ledger Settings.
+
+	The `repost_allowed_doctypes` hook only lets the repost run; the tool itself refuses any
+	voucher type the settings don't allow (repost_accounting_ledger.validate_vouchers)."""
+	settings = frappe.get_single(REPOST_SETTINGS_DOCTYPE)
+	allowed = {row.document_type for row in settings.allowed_types}
+	missing = [doctype for doctype in get_voucher_doctypes() if doctype not in allowed]
+	for doctype in missing:
+		settings.append("allowed_types", {"document_type": doctype, "allowed": 1})
+	if missing:
+		settings.save(ignore_permissions=True)
+
+
+def disallow_repost_of_vouchers():
+	table = frappe.qb.DocType("Repost Allowed Types")
+	frappe.qb.from_(table).delete().where(
+		(table.parent == REPOST_SETTINGS_DOCTYPE) & table.document_type.isin(get_voucher_doctypes())
+	).run()
 
 
 def ensure_settings():

@@ -260,3 +260,14 @@ def test_demo_loads_twice_without_duplicates(capsys):
 	assert structure.total_amount == sum(amount for _account, amount in demo.FEE_HEADS.values())
 	assert frappe.db.get_value("Fee Group", demo.FEE_GROUP, "fee_structure") == structure.name
 	assert_company_set_up(demo.COMPANY)
+
+
+def test_migrate_allows_repost_of_every_fee_voucher():
+	install.after_migrate()
+	allowed = frappe.get_all(
+		"Repost Allowed Types",
+		filters={"parent": "Repost Accounting Ledger Settings", "allowed": 1},
+		pluck="document_type",
+	)
+	for doctype in ("Fee Invoice", "Payment Allocation", "Credit Note", "Deposit"):
+		assert allowed.count(doctype) == 1, doctype

@@ -115,7 +115,7 @@ class FeeInvoice(Document):
 		self.status = self.derived_status(docstatus=1, as_of=self.flags.status_as_of)
 
 	def on_submit(self):
-		ledger.post(self, self.get_gl_entries())
+		self.make_gl_entries()
 		self.load_balances_from_ledger(as_of=self.flags.status_as_of)
 		audit.log(self.doctype, self.name, "Issued", DRAFT, self.status)
 
@@ -239,6 +239,10 @@ class FeeInvoice(Document):
 			self.status = DRAFT
 
 	# ------------------------------------------------------------ ledger
+
+	def make_gl_entries(self):
+		"""Post this invoice's GL (also called bare by ERPNext's Repost Accounting Ledger)."""
+		ledger.post(self, self.get_gl_entries())
 
 	def get_gl_entries(self) -> list[frappe._dict]:
 		"""The invoice's GL rows, built with ledger.gl_row only. Works on an unsaved document that
