@@ -75,6 +75,18 @@ def money(amount, currency: str | None = None) -> str:
 # ---------------------------------------------------------------- accounts
 
 
+def validate_student_customer(doc, error: type[frappe.ValidationError]) -> None:
+	"""A payment document naming a student must be for the customer that student is billed to."""
+	if not doc.student:
+		return
+	customer = frappe.db.get_value("Student", doc.student, "customer")
+	if customer != doc.customer:
+		frappe.throw(
+			_("Student {0} is billed to customer {1}, not {2}.").format(doc.student, customer, doc.customer),
+			error,
+		)
+
+
 def get_mode_of_payment_account(mode_of_payment: str, company: str) -> str:
 	"""The default cash/bank account of a Mode of Payment for the company."""
 	account = frappe.db.get_value(

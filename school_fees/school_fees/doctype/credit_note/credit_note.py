@@ -100,16 +100,7 @@ class CreditNote(Document):
 			frappe.throw(_("The credit amount must be above zero."), CreditNoteError)
 
 	def validate_student(self):
-		if not self.student:
-			return
-		customer = frappe.db.get_value("Student", self.student, "customer")
-		if customer != self.customer:
-			frappe.throw(
-				_("Student {0} is billed to customer {1}, not {2}.").format(
-					self.student, customer, self.customer
-				),
-				CreditNoteError,
-			)
+		payments.validate_student_customer(self, CreditNoteError)
 
 	# ------------------------------------------------------------ ledger
 

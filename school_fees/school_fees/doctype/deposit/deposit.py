@@ -89,16 +89,7 @@ class Deposit(Document):
 			frappe.throw(_("The deposit amount must be above zero."), DepositError)
 
 	def validate_student(self):
-		if not self.student:
-			return
-		customer = frappe.db.get_value("Student", self.student, "customer")
-		if customer != self.customer:
-			frappe.throw(
-				_("Student {0} is billed to customer {1}, not {2}.").format(
-					self.student, customer, self.customer
-				),
-				DepositError,
-			)
+		payments.validate_student_customer(self, DepositError)
 
 	# ------------------------------------------------------------ ledger
 

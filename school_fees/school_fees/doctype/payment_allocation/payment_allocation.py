@@ -107,16 +107,7 @@ class PaymentAllocation(Document):
 			self.paid_to = payments.get_mode_of_payment_account(self.mode_of_payment, self.company)
 
 	def validate_student(self):
-		if not self.student:
-			return
-		customer = frappe.db.get_value("Student", self.student, "customer")
-		if customer != self.customer:
-			frappe.throw(
-				_("Student {0} is billed to customer {1}, not {2}.").format(
-					self.student, customer, self.customer
-				),
-				PaymentAllocationError,
-			)
+		payments.validate_student_customer(self, PaymentAllocationError)
 
 	def clear_fields_of_other_types(self):
 		"""Fields that mean nothing for this type are emptied, so they never reach the ledger."""
