@@ -167,16 +167,22 @@ def blocking_problems(run, students: list[str] | None = None) -> list[str]:
 
 def structure_problems(run) -> list[str]:
 	"""The structure must exist, be submitted and bill the run's school."""
-	structure = frappe.db.get_value("Fee Structure", run.fee_structure, ["name", "docstatus", "company"], as_dict=True)
+	structure = frappe.db.get_value(
+		"Fee Structure", run.fee_structure, ["name", "docstatus", "company"], as_dict=True
+	)
 	if not structure:
 		return [_("Fee Structure {0} does not exist.").format(frappe.bold(run.fee_structure))]
 	problems = []
 	if structure.docstatus == 0:
 		problems.append(
-			_("Fee Structure {0} is not submitted: submit it before billing.").format(frappe.bold(structure.name))
+			_("Fee Structure {0} is not submitted: submit it before billing.").format(
+				frappe.bold(structure.name)
+			)
 		)
 	elif structure.docstatus == 2:
-		problems.append(_("Fee Structure {0} is cancelled and cannot be billed.").format(frappe.bold(structure.name)))
+		problems.append(
+			_("Fee Structure {0} is cancelled and cannot be billed.").format(frappe.bold(structure.name))
+		)
 	if structure.company != run.company:
 		problems.append(
 			_("Fee Structure {0} belongs to {1}, not to {2}.").format(
@@ -200,8 +206,12 @@ def installment_date_problems(run) -> list[str]:
 		due_date = getdate(run.due_date or row.due_date)
 		if due_date < getdate(run.posting_date):
 			problems.append(
-				_("Installment {0} would be due on {1}, before the invoice date {2}: set a due date on the run.").format(
-					frappe.bold(row.installment), frappe.format(due_date, "Date"), frappe.format(run.posting_date, "Date")
+				_(
+					"Installment {0} would be due on {1}, before the invoice date {2}: set a due date on the run."
+				).format(
+					frappe.bold(row.installment),
+					frappe.format(due_date, "Date"),
+					frappe.format(run.posting_date, "Date"),
 				)
 			)
 	return problems
@@ -318,7 +328,9 @@ class LedgerContext:
 		}
 		problems = []
 		if not self.settings.receivable_account:
-			problems.append(_("School Fees Settings has no receivable account for {0}.").format(self.run.company))
+			problems.append(
+				_("School Fees Settings has no receivable account for {0}.").format(self.run.company)
+			)
 		for name, cost_center in used.items():
 			if not name:
 				continue
@@ -345,7 +357,9 @@ class LedgerContext:
 			row = frappe.db.get_value("Cost Center", cost_center, ["company", "is_group"], as_dict=True)
 			if not row or row.company != self.run.company or row.is_group:
 				problems.append(
-					_("Cost Center {0} cannot take entries of {1}.").format(frappe.bold(cost_center), self.run.company)
+					_("Cost Center {0} cannot take entries of {1}.").format(
+						frappe.bold(cost_center), self.run.company
+					)
 				)
 		return problems
 
@@ -540,7 +554,9 @@ def build_preview(run) -> dict:
 	for batch in create_batch(students, BATCH_SIZE):
 		plans = planner.plan(list(batch))
 		refused = (
-			customer_problems([p.customer for p in plans if p.invoices], run.company, context.company_currency)
+			customer_problems(
+				[p.customer for p in plans if p.invoices], run.company, context.company_currency
+			)
 			if run.issue_invoices and context
 			else {}
 		)
@@ -549,7 +565,12 @@ def build_preview(run) -> dict:
 				plan.fail(refused[plan.customer])
 			for installment, reason in plan.skipped:
 				preview.skipped.append(
-					{"student": plan.student, "student_name": plan.student_name, "installment": installment, "reason": reason}
+					{
+						"student": plan.student,
+						"student_name": plan.student_name,
+						"installment": installment,
+						"reason": reason,
+					}
 				)
 				preview.skipped_by_reason[reason] += 1
 			if plan.error:
@@ -587,8 +608,6 @@ def build_preview(run) -> dict:
 	preview.skipped_count = len(preview.skipped)
 	preview.failing_count = sum(len(row["installment"].split(", ")) for row in preview.failing)
 	return preview
-
-
 
 
 # ---------------------------------------------------------------- confirm and the job
@@ -657,11 +676,22 @@ class BillingJob:
 				frappe.db.commit()
 				self.publish(min(done * self.batch_size, len(students)), len(students))
 			return self.finish()
-		except Exception:
+		except Exception as e:
 			# not swallowed: the run keeps what the committed batches did and says why it stopped,
-			# then the job fails loudly (Error Log, RQ failed job)
+			# the traceback goes to the Error Log, and the job fails loudly
 			frappe.db.rollback()
-			self.add_error(None, None, _("The job stopped: {0}").format(frappe.get_traceback()[-1000:]))
+			log = frappe.log_error(
+				title=_("Billing Run {0} stopped").format(run.name),
+				reference_doctype=BILLING_RUN,
+				reference_name=run.name,
+			)
+			self.add_error(
+				None,
+				None,
+				_("The job stopped: {0} (Error Log {1})").format(
+					str(e) or type(e).__name__, getattr(log, "name", "-")
+				),
+			)
 			self.finish(stopped=True)
 			raise
 
@@ -1001,7 +1031,9 @@ def advance_series(prefix: str, count: int) -> int:
 	current = frappe.qb.from_(series).select(series.current).where(series.name == prefix).for_update().run()
 	if current and current[0][0] is not None:
 		first = cint(current[0][0]) + 1
-		frappe.qb.update(series).set(series.current, series.current + count).where(series.name == prefix).run()
+		frappe.qb.update(series).set(series.current, series.current + count).where(
+			series.name == prefix
+		).run()
 	else:
 		first = 1
 		frappe.qb.into(series).columns("name", "current").insert(prefix, count).run()

@@ -400,5 +400,7 @@ def prepare_many(vouchers: list[list[frappe._dict]], company: str) -> list[list[
 	prepared = []
 	for rows in vouchers:
 		rows = [r for r in rows if flt(r.debit) or flt(r.credit)]
-		prepared.append(toggle_debit_credit_if_negative(merge_similar_entries(set_against(rows))) if rows else [])
+		prepared.append(
+			toggle_debit_credit_if_negative(merge_similar_entries(set_against(rows))) if rows else []
+		)
 	return prepared

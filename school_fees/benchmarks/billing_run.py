@@ -80,7 +80,9 @@ def run(
 		specs = sales_invoice_specs(billing_run, names[:si_students])
 		si = measure(lambda: make_sales_invoices(specs))
 		si_rate = len(specs) / si.seconds
-		sampled = f" (SAMPLED: the first {si_students} of {students} students)" if si_students < students else ""
+		sampled = (
+			f" (SAMPLED: the first {si_students} of {students} students)" if si_students < students else ""
+		)
 		print(
 			f"sales invoices: {len(specs)} invoices{sampled} in {si.seconds:.2f}s -> {si_rate:.2f} invoices/s; "
 			f"{si.memory}"
@@ -200,7 +202,13 @@ def ensure_masters() -> str:
 		frappe.get_doc({"doctype": "Grade", "grade_name": GRADE}).insert()
 	if not frappe.db.exists("Price List", PRICE_LIST):
 		frappe.get_doc(
-			{"doctype": "Price List", "price_list_name": PRICE_LIST, "currency": "INR", "selling": 1, "enabled": 1}
+			{
+				"doctype": "Price List",
+				"price_list_name": PRICE_LIST,
+				"currency": "INR",
+				"selling": 1,
+				"enabled": 1,
+			}
 		).insert()
 	for head, (_amount, account_name) in COMPONENTS.items():
 		ensure_fee_head(head, ensure_income_account(account_name))
@@ -227,9 +235,16 @@ def ensure_masters() -> str:
 				"structure_name": STRUCTURE_NAME,
 				"company": COMPANY,
 				"academic_term": TERM,
-				"components": [{"fee_head": head, "amount": amount} for head, (amount, _a) in COMPONENTS.items()],
+				"components": [
+					{"fee_head": head, "amount": amount} for head, (amount, _a) in COMPONENTS.items()
+				],
 				"installments": [
-					{"installment": label, "issue_date": issue, "due_date": add_days(issue, 14), "percentage": 25}
+					{
+						"installment": label,
+						"issue_date": issue,
+						"due_date": add_days(issue, 14),
+						"percentage": 25,
+					}
 					for label, issue in INSTALLMENTS
 				],
 			}
@@ -336,7 +351,9 @@ def sales_invoice_specs(billing_run: str, students: list[str]) -> list[dict]:
 	"""One Sales Invoice per Fee Invoice of `students` in the run: same customer, dates, accounts
 	and amounts (each fee head at its net amount). Plain dicts; documents are made while timed."""
 	receivable = frappe.db.get_value(
-		"School Fees Company Settings", {"parent": "School Fees Settings", "company": COMPANY}, "receivable_account"
+		"School Fees Company Settings",
+		{"parent": "School Fees Settings", "company": COMPANY},
+		"receivable_account",
 	)
 	invoices = frappe.get_all(
 		"Fee Invoice",

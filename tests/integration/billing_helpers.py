@@ -32,14 +32,18 @@ class Billed:
 		invoices = sorted(set(invoices)) or ["-"]
 		for table in ("GL Entry", "Payment Ledger Entry"):
 			frappe.db.delete(table, {"voucher_type": "Fee Invoice", "voucher_no": ("in", invoices)})
-		frappe.db.delete("Fee Audit Log", {"reference_doctype": "Fee Invoice", "reference_name": ("in", invoices)})
+		frappe.db.delete(
+			"Fee Audit Log", {"reference_doctype": "Fee Invoice", "reference_name": ("in", invoices)}
+		)
 		for table in INVOICE_TABLES:
 			frappe.db.delete(table, {"parenttype": "Fee Invoice", "parent": ("in", invoices)})
 		frappe.db.delete("Fee Invoice", {"name": ("in", invoices)})
 		for table in ("Billing Run Student", "Billing Run Exclusion", "Billing Run Error"):
 			frappe.db.delete(table, {"parenttype": "Billing Run", "parent": ("in", self.runs or ["-"])})
 		frappe.db.delete("Billing Run", {"name": ("in", self.runs or ["-"])})
-		customers = frappe.get_all("Student", filters={"name": ("in", self.students or ["-"])}, pluck="customer")
+		customers = frappe.get_all(
+			"Student", filters={"name": ("in", self.students or ["-"])}, pluck="customer"
+		)
 		for table in ("Student Fee Group", "Student Fee Discount"):
 			frappe.db.delete(table, {"parenttype": "Student", "parent": ("in", self.students or ["-"])})
 		frappe.db.delete("Student", {"name": ("in", self.students or ["-"])})
@@ -51,8 +55,19 @@ def run_invoices(run: str, **filters) -> list[frappe._dict]:
 	return frappe.get_all(
 		"Fee Invoice",
 		filters={"billing_run": run, **filters},
-		fields=["name", "student", "installment", "docstatus", "status", "grand_total", "outstanding_amount",
-			"paid_amount", "billing_key", "posting_date", "due_date"],
+		fields=[
+			"name",
+			"student",
+			"installment",
+			"docstatus",
+			"status",
+			"grand_total",
+			"outstanding_amount",
+			"paid_amount",
+			"billing_key",
+			"posting_date",
+			"due_date",
+		],
 		order_by="student, installment",
 	)
 

@@ -6,9 +6,7 @@ Preview and validation tests are rolled back. Tests that run the job commit (run
 per batch): their data is unique and the `billed` fixture removes it afterwards.
 """
 
-import frappe
 import pytest
-from frappe.utils import getdate, nowdate
 from billing_helpers import Billed, ledger_of, live_invoices_of, run_invoices
 from factories import (
 	make_billing_run,
@@ -21,10 +19,12 @@ from factories import (
 	make_user,
 )
 
+import frappe
+from frappe.utils import getdate, nowdate
+
 from school_fees.billing import (
 	ALREADY_INVOICED,
 	COMPLETED,
-	BillingRunError,
 	EXCLUDED,
 	FAILED,
 	INACTIVE,
@@ -32,6 +32,7 @@ from school_fees.billing import (
 	NOTHING_TO_BILL,
 	PARTIALLY_COMPLETED,
 	QUEUED,
+	BillingRunError,
 	job_id_of,
 	run_billing,
 )
@@ -60,7 +61,8 @@ def skipped(preview) -> set[tuple[str, str, str]]:
 
 def billed_installments(preview) -> dict[str, list[tuple[str, float]]]:
 	return {
-		row["student"]: [(i["installment"], i["amount"]) for i in row["installments"]] for row in preview.to_bill
+		row["student"]: [(i["installment"], i["amount"]) for i in row["installments"]]
+		for row in preview.to_bill
 	}
 
 
@@ -79,7 +81,9 @@ def test_run_must_bill_a_submitted_structure_of_its_school_and_term(company):
 	with pytest.raises(BillingRunValidationError, match="has no installment"):
 		make_billing_run(company, structure.name, scope="All", installment="Q9")
 	with pytest.raises(BillingRunValidationError, match="due date"):
-		make_billing_run(company, structure.name, scope="All", posting_date="2026-05-01", due_date="2026-04-30")
+		make_billing_run(
+			company, structure.name, scope="All", posting_date="2026-05-01", due_date="2026-04-30"
+		)
 
 
 def test_scope_fields_must_match_the_scope(company):
@@ -139,7 +143,11 @@ def test_preview_lists_who_is_billed_for_how_much_and_who_is_skipped_why(company
 		(joins_in_august.name, "Q1", NOTHING_TO_BILL),
 	}
 	assert preview.skipped_by_reason == {
-		EXCLUDED: 4, INACTIVE: 4, ALREADY_INVOICED: 1, LEFT: 2, NOTHING_TO_BILL: 1
+		EXCLUDED: 4,
+		INACTIVE: 4,
+		ALREADY_INVOICED: 1,
+		LEFT: 2,
+		NOTHING_TO_BILL: 1,
 	}
 	assert preview.failing == []
 	assert not frappe.get_all("Fee Invoice", filters={"billing_run": run.name})  # nothing written
@@ -183,8 +191,9 @@ def test_a_student_in_two_groups_of_the_structure_is_billed_once(company):
 
 def test_scope_all_is_the_active_students_of_the_school(company):
 	structure = make_fee_structure(company)
-	active, withdrawn = make_student(company), make_student(
-		company, status="Withdrawn", joining_date="2025-04-01", leaving_date="2026-03-31"
+	active, withdrawn = (
+		make_student(company),
+		make_student(company, status="Withdrawn", joining_date="2025-04-01", leaving_date="2026-03-31"),
 	)
 	preview = preview_of(make_billing_run(company, structure.name, scope="All", installment="Q1"))
 	names = {row["student"] for row in preview.to_bill}
@@ -230,7 +239,10 @@ def test_a_fee_head_without_income_account_blocks_the_run(company):
 def test_a_closed_accounting_period_blocks_the_run(company):
 	structure = make_fee_structure(company)
 	run = make_billing_run(
-		company, structure.name, students=[make_student(company).name], posting_date="2026-06-10",
+		company,
+		structure.name,
+		students=[make_student(company).name],
+		posting_date="2026-06-10",
 		due_date="2026-06-30",
 	)
 	assert blocking(run) == ""
@@ -249,7 +261,9 @@ def test_a_closed_accounting_period_blocks_the_run(company):
 
 def test_a_due_date_before_the_invoice_date_blocks_the_run(company):
 	structure = make_fee_structure(company)
-	run = make_billing_run(company, structure.name, students=[make_student(company).name], posting_date="2026-05-01")
+	run = make_billing_run(
+		company, structure.name, students=[make_student(company).name], posting_date="2026-05-01"
+	)
 	problems = blocking(run)
 	assert "would be due" in problems and "Q1" in problems
 	assert "Q2" not in problems
@@ -266,13 +280,19 @@ def test_the_job_bills_the_scope_links_every_invoice_and_posts_it(company, bille
 	grade = make_grade().name
 	section = make_class_section(company, grade=grade).name
 	students = [billed.add(make_student(company, class_section=section)) for _ in range(3)]
-	run = billed.add(make_billing_run(company, structure.name, scope="Grade", grade=grade, reference="Term 1"))
+	run = billed.add(
+		make_billing_run(company, structure.name, scope="Grade", grade=grade, reference="Term 1")
+	)
 
 	assert run_billing(run.name) == COMPLETED
 
 	run.reload()
 	assert (run.status, run.to_bill_count, run.created_count, run.skipped_count, run.failed_count) == (
-		COMPLETED, 12, 12, 0, 0
+		COMPLETED,
+		12,
+		12,
+		0,
+		0,
 	)
 	assert run.total_amount == 36000 and run.errors == []
 	invoices = run_invoices(run.name)
@@ -362,7 +382,9 @@ def test_a_run_where_every_student_fails_is_failed(company, billed):
 def test_a_blocked_run_fails_without_creating_anything(company, billed):
 	structure = make_fee_structure(company)
 	student = billed.add(make_student(company))
-	run = billed.add(make_billing_run(company, structure.name, students=[student.name], posting_date="2026-05-01"))
+	run = billed.add(
+		make_billing_run(company, structure.name, students=[student.name], posting_date="2026-05-01")
+	)
 	assert run_billing(run.name) == FAILED
 	run.reload()
 	assert run.created_count == 0 and "would be due" in run.errors[0].error and not run.errors[0].student

@@ -12,7 +12,6 @@ to the test, and removed afterwards.
 import threading
 import time
 
-import frappe
 import pytest
 from bench_site import SITE, SITES_PATH
 from billing_helpers import Billed, live_invoices_of, run_invoices
@@ -25,6 +24,8 @@ from factories import (
 	make_student,
 	unique,
 )
+
+import frappe
 
 from school_fees.billing import COMPLETED, run_billing
 from school_fees.invoicing import InvoiceBuilder, insert_invoice
@@ -104,13 +105,19 @@ def test_bulk_writes_exactly_the_rows_of_insert_and_submit(company, billed, issu
 	)
 	bulk_run = billed.add(
 		make_billing_run(
-			company, structure.name, students=[bulk_student.name], posting_date="2026-04-01",
+			company,
+			structure.name,
+			students=[bulk_student.name],
+			posting_date="2026-04-01",
 			issue_invoices=issue_invoices,
 		)
 	)
 	single_run = billed.add(
 		make_billing_run(
-			company, structure.name, students=[single_student.name], posting_date="2026-04-01",
+			company,
+			structure.name,
+			students=[single_student.name],
+			posting_date="2026-04-01",
 			issue_invoices=issue_invoices,
 		)
 	)
@@ -129,7 +136,11 @@ def test_bulk_writes_exactly_the_rows_of_insert_and_submit(company, billed, issu
 	for installment in bulk:
 		expected = written_by(
 			single[installment],
-			{single_run.name: "<RUN>", single_student.name: "<STUDENT>", single_student.admission_no: "<ADM>"},
+			{
+				single_run.name: "<RUN>",
+				single_student.name: "<STUDENT>",
+				single_student.admission_no: "<ADM>",
+			},
 		)
 		actual = written_by(
 			bulk[installment],
@@ -144,7 +155,9 @@ def test_bulk_writes_exactly_the_rows_of_insert_and_submit(company, billed, issu
 	assert len(q1["Fee Invoice Item"]) == 2 and len(q1["Fee Invoice Discount"]) >= 2
 	assert len(q1["GL Entry"]) == (3 if issue_invoices else 0)
 	assert len(q1["Payment Ledger Entry"]) == (1 if issue_invoices else 0)
-	assert [r["action"] for r in q1["Fee Audit Log"]] == (["Created", "Issued"] if issue_invoices else ["Created"])
+	assert [r["action"] for r in q1["Fee Audit Log"]] == (
+		["Created", "Issued"] if issue_invoices else ["Created"]
+	)
 	statuses = {i.status for i in bulk.values()}
 	assert statuses == ({"Overdue", "Issued"} if issue_invoices else {"Draft"})
 
@@ -185,9 +198,7 @@ class Connection(threading.Thread):
 def waiting_for_series_lock(connection_id: int) -> bool:
 	"""True while the connection runs its locking read of the naming series (which waits as long as
 	the other writer holds the row). The process list shows a user's own connections."""
-	rows = frappe.db.sql(
-		"select info from information_schema.processlist where id = %s", connection_id
-	)
+	rows = frappe.db.sql("select info from information_schema.processlist where id = %s", connection_id)
 	query = (rows[0][0] or "").lower() if rows else ""
 	return "tabseries" in query and "for update" in query
 
@@ -261,7 +272,9 @@ def test_two_runs_over_the_same_students_at_once_bill_each_installment_once(comp
 		invoices = live_invoices_of(student, structure.name)
 		assert [i.installment for i in invoices] == ["Q1", "Q2", "Q3", "Q4"], student
 	runs = [
-		frappe.db.get_value("Billing Run", run.name, ["created_count", "skipped_count", "failed_count"], as_dict=True)
+		frappe.db.get_value(
+			"Billing Run", run.name, ["created_count", "skipped_count", "failed_count"], as_dict=True
+		)
 		for run in (first, second)
 	]
 	assert sum(r.created_count for r in runs) == 48

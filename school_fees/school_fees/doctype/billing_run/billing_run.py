@@ -116,7 +116,9 @@ class BillingRun(Document):
 		if changed or tables_changed:
 			frappe.throw(
 				_("Billing Run {0} is {1}: {2} can no longer be changed. Create a new run instead.").format(
-					frappe.bold(self.name), _(before.status), ", ".join(_(c) for c in changed + tables_changed)
+					frappe.bold(self.name),
+					_(before.status),
+					", ".join(_(c) for c in changed + tables_changed),
 				),
 				BillingRunLockedError,
 			)
@@ -194,7 +196,8 @@ class BillingRun(Document):
 		fieldname = SCOPE_FIELDS.get(self.scope)
 		if fieldname and not self.get(fieldname):
 			frappe.throw(
-				_("Choose the {0} to bill.").format(_(self.meta.get_label(fieldname))), BillingRunValidationError
+				_("Choose the {0} to bill.").format(_(self.meta.get_label(fieldname))),
+				BillingRunValidationError,
 			)
 		if self.scope == "Manual" and not self.students:
 			frappe.throw(_("Add the students to bill."), BillingRunValidationError)
@@ -215,7 +218,9 @@ class BillingRun(Document):
 		company = frappe.db.get_value(doctype, name, "company")
 		if company != self.company:
 			frappe.throw(
-				_("{0} {1} belongs to {2}, not to {3}.").format(_(doctype), frappe.bold(name), company, self.company),
+				_("{0} {1} belongs to {2}, not to {3}.").format(
+					_(doctype), frappe.bold(name), company, self.company
+				),
 				BillingRunValidationError,
 			)
 
