@@ -41,6 +41,7 @@ from school_fees import audit, ledger
 from school_fees.core.money import ZERO, quantize, to_decimal
 from school_fees.core.status import DRAFT, invoice_status
 from school_fees.invoicing import FEE_INVOICE, InvoiceBuilder, billing_key, existing_billing_keys
+from school_fees.payments import apply_open_credit_to_issued
 
 BILLING_RUN = "Billing Run"
 BATCH_SIZE = 200
@@ -804,6 +805,8 @@ class BillingJob:
 			frappe.db.release_savepoint("billing_batch")
 			for plan in plans:
 				self.counts["created"] += len(plan.invoices)
+			if self.run.issue_invoices:
+				apply_open_credit_to_issued([doc for plan in plans for doc in plan.invoices])
 			return
 		self.write_one_by_one(plans, reset_names=True)
 

@@ -352,6 +352,28 @@ def open_credits(company: str, party: str, account: str, against_voucher_types) 
 	return rows
 
 
+def parties_with_open_credit(company: str, account: str, parties, against_voucher_types) -> set[str]:
+	"""Which of `parties` hold any open credit on `account` (see open_credits), in one query."""
+	if not parties:
+		return set()
+	ple = frappe.qb.DocType("Payment Ledger Entry")
+	rows = (
+		frappe.qb.from_(ple)
+		.select(ple.party)
+		.where(
+			(ple.company == company)
+			& (ple.party_type == "Customer")
+			& (ple.party.isin(sorted(parties)))
+			& (ple.account == account)
+			& (ple.against_voucher_type.isin(list(against_voucher_types)))
+			& (ple.delinked == 0)
+		)
+		.groupby(ple.party, ple.against_voucher_type, ple.against_voucher_no)
+		.having(Sum(ple.amount_in_account_currency) < 0)
+	).run()
+	return {party for (party,) in rows}
+
+
 def applied_from(
 	against_voucher_type: str,
 	against_voucher_no: str,

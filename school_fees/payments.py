@@ -463,6 +463,27 @@ def auto_apply_credit(doc, method=None) -> list[str]:
 	return made
 
 
+def apply_open_credit_to_issued(invoices: list) -> None:
+	"""The bulk billing path issues invoices without their on_submit hook: with auto_apply_credit
+	on, apply open credit to the new invoices of the customers who hold any, oldest due first
+	(one query finds them; nothing is read when the setting is off)."""
+	if not invoices or not frappe.db.get_single_value("School Fees Settings", "auto_apply_credit"):
+		return
+	company = invoices[0].company
+	holders = ledger.parties_with_open_credit(
+		company,
+		get_company_settings(company).receivable_account,
+		{doc.customer for doc in invoices},
+		CREDIT_SOURCES,
+	)
+	in_order = sorted(
+		(doc for doc in invoices if doc.customer in holders),
+		key=lambda doc: (getdate(doc.due_date), getdate(doc.posting_date), doc.name),
+	)
+	for doc in in_order:
+		auto_apply_credit(doc)
+
+
 # ---------------------------------------------------------------- credit notes in bulk
 
 

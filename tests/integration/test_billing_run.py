@@ -10,6 +10,7 @@ import pytest
 from billing_helpers import Billed, ledger_of, live_invoices_of, run_invoices
 from factories import (
 	make_billing_run,
+	make_credit_note,
 	make_class_section,
 	make_fee_group,
 	make_fee_head,
@@ -459,3 +460,51 @@ def test_a_draft_run_can_be_deleted_a_run_with_invoices_cannot(company, billed):
 	run.reload()
 	run.reference = "Corrected reference"
 	run.save()  # the reference stays editable
+
+
+def test_bulk_issued_invoices_take_open_credit_when_auto_apply_is_on(company, billed):
+	"""The bulk path issues invoices without their on_submit hook; open credit must still pay the
+	new invoices, oldest due first (seed 002: the rest of a credit goes to the next invoices)."""
+	structure = make_fee_structure(company)
+	student = billed.add(make_student(company))
+	note = make_credit_note(company, student.name, amount=4000, posting_date="2026-03-01")
+	run = billed.add(make_billing_run(company, structure.name, students=[student.name]))
+	frappe.db.set_single_value("School Fees Settings", "auto_apply_credit", 1)
+	frappe.db.commit()
+	try:
+		assert run_billing(run.name) == COMPLETED
+		outstanding = {
+			i.installment: (i.outstanding_amount, i.status)
+			for i in frappe.get_all(
+				"Fee Invoice",
+				filters={"billing_run": run.name},
+				fields=["installment", "outstanding_amount", "status"],
+			)
+		}
+		assert outstanding["Q1"] == (0, "Paid")
+		assert outstanding["Q2"][0] == 2000
+		assert (outstanding["Q3"][0], outstanding["Q4"][0]) == (3000, 3000)
+		assert frappe.db.get_value("Credit Note", note.name, "remaining_amount") == 0
+		applied = frappe.get_all(
+			"Payment Allocation",
+			filters={"source_name": note.name, "docstatus": 1},
+			fields=["name", "allocation_type"],
+		)
+		assert {row.allocation_type for row in applied} == {"Apply Credit"} and len(applied) == 2
+	finally:
+		frappe.db.rollback()
+		frappe.db.set_single_value("School Fees Settings", "auto_apply_credit", 0)
+		remove_payment_documents(student.customer)
+		frappe.db.commit()
+
+
+def remove_payment_documents(customer: str) -> None:
+	"""Committed Credit Notes and Payment Allocations of a test customer, with their ledger rows."""
+	for doctype, child in (("Payment Allocation", "Payment Allocation Item"), ("Credit Note", None)):
+		names = frappe.get_all(doctype, filters={"customer": customer}, pluck="name") or ["-"]
+		for table, against in (("GL Entry", "against_voucher"), ("Payment Ledger Entry", "against_voucher_no")):
+			frappe.db.delete(table, {"voucher_type": doctype, "voucher_no": ("in", names)})
+			frappe.db.delete(table, {"against_voucher_type": doctype, against: ("in", names)})
+		if child:
+			frappe.db.delete(child, {"parent": ("in", names)})
+		frappe.db.delete(doctype, {"name": ("in", names)})
