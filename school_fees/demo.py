@@ -14,6 +14,8 @@ are not part of this loader (they belong to billing).
 
 import frappe
 
+from school_fees.setup.schools import ensure_school
+
 COMPANY = "Green Valley School"
 ABBR = "GVS"
 TERM = "GVS 2026-27"
@@ -80,20 +82,8 @@ def load():
 
 
 def ensure_company(created) -> str:
-	if frappe.db.exists("Company", COMPANY):
-		return COMPANY
-	frappe.get_doc(
-		{
-			"doctype": "Company",
-			"company_name": COMPANY,
-			"abbr": ABBR,
-			"default_currency": "INR",
-			"country": "India",
-			"chart_of_accounts": "Standard",
-			"create_chart_of_accounts_based_on": "Standard Template",
-		}
-	).insert()
-	created.company = 1
+	if ensure_school(COMPANY, ABBR):
+		created.company = 1
 	return COMPANY
 
 

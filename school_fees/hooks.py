@@ -1,7 +1,9 @@
 app_name = "school_fees"
 app_title = "School Fees"
 app_publisher = "school_fees developers"
-app_description = "Student-fee sub-ledger for ERPNext: structures, billing runs, invoices, payments, credits, deposits"
+app_description = (
+	"Student-fee sub-ledger for ERPNext: structures, billing runs, invoices, payments, credits, deposits"
+)
 app_email = "dev@school-fees.invalid"
 app_license = "gpl-3.0"
 

@@ -32,6 +32,7 @@ import frappe
 from frappe.utils import add_days, flt
 
 from school_fees.billing import run_billing
+from school_fees.setup.schools import ensure_school
 
 COMPANY = "Benchmark School"
 ABBR = "BMS"
@@ -256,20 +257,8 @@ def ensure_masters() -> str:
 
 
 def ensure_company():
-	if frappe.db.exists("Company", COMPANY):
-		return
-	frappe.get_doc(
-		{
-			"doctype": "Company",
-			"company_name": COMPANY,
-			"abbr": ABBR,
-			"default_currency": "INR",
-			"country": "India",
-			"chart_of_accounts": "Standard",
-			"create_chart_of_accounts_based_on": "Standard Template",
-		}
-	).insert()
-	frappe.db.commit()
+	if ensure_school(COMPANY, ABBR):
+		frappe.db.commit()
 
 
 def ensure_income_account(account_name: str) -> str:

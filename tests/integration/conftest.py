@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_site import BENCH, SITE, SITES_PATH, missing_reason  # noqa: E402
+from bench_site import BENCH, SITE, SITES_PATH, missing_reason
 
 MISSING = missing_reason()
 TEST_COMPANY = "_Test School"
 TEST_COMPANY_ABBR = "_TS"
-
 
 
 def pytest_ignore_collect(collection_path, config):
@@ -106,18 +105,6 @@ def _ensure_fiscal_years(years):
 
 
 def _ensure_company(name: str, abbr: str):
-	import frappe
+	from school_fees.setup.schools import ensure_school
 
-	if frappe.db.exists("Company", name):
-		return
-	frappe.get_doc(
-		{
-			"doctype": "Company",
-			"company_name": name,
-			"abbr": abbr,
-			"default_currency": "INR",
-			"country": "India",
-			"chart_of_accounts": "Standard",
-			"create_chart_of_accounts_based_on": "Standard Template",
-		}
-	).insert(ignore_permissions=True)
+	ensure_school(name, abbr)

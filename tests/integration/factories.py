@@ -7,6 +7,8 @@ document; pass ``do_not_save=True`` where offered to get it unsaved, for validat
 
 import frappe
 
+from school_fees.setup.schools import ensure_school
+
 
 def unique(prefix: str) -> str:
 	return f"{prefix} {frappe.generate_hash(length=8)}"
@@ -243,18 +245,7 @@ def make_student(company: str, do_not_save: bool = False, **kwargs):
 def ensure_company(name: str, abbr: str) -> str:
 	"""A company that stays on the site (committed): creating one takes seconds, so tests that need
 	a second school share it instead of creating one each."""
-	if not frappe.db.exists("Company", name):
-		frappe.get_doc(
-			{
-				"doctype": "Company",
-				"company_name": name,
-				"abbr": abbr,
-				"default_currency": "INR",
-				"country": "India",
-				"chart_of_accounts": "Standard",
-				"create_chart_of_accounts_based_on": "Standard Template",
-			}
-		).insert(ignore_permissions=True)
+	if ensure_school(name, abbr):
 		frappe.db.commit()
 	return name
 

@@ -10,8 +10,8 @@ import pytest
 from billing_helpers import Billed, ledger_of, live_invoices_of, run_invoices
 from factories import (
 	make_billing_run,
-	make_credit_note,
 	make_class_section,
+	make_credit_note,
 	make_fee_group,
 	make_fee_head,
 	make_fee_structure,
@@ -502,7 +502,10 @@ def remove_payment_documents(customer: str) -> None:
 	"""Committed Credit Notes and Payment Allocations of a test customer, with their ledger rows."""
 	for doctype, child in (("Payment Allocation", "Payment Allocation Item"), ("Credit Note", None)):
 		names = frappe.get_all(doctype, filters={"customer": customer}, pluck="name") or ["-"]
-		for table, against in (("GL Entry", "against_voucher"), ("Payment Ledger Entry", "against_voucher_no")):
+		for table, against in (
+			("GL Entry", "against_voucher"),
+			("Payment Ledger Entry", "against_voucher_no"),
+		):
 			frappe.db.delete(table, {"voucher_type": doctype, "voucher_no": ("in", names)})
 			frappe.db.delete(table, {"against_voucher_type": doctype, against: ("in", names)})
 		if child:

@@ -7,7 +7,17 @@ from pathlib import Path
 
 CORE = Path(__file__).resolve().parents[2] / "school_fees" / "core"
 FORBIDDEN = re.compile(r"^\s*(import|from)\s+(frappe|erpnext)\b", re.MULTILINE)
-MODULES = ["money", "errors", "installments", "proration", "discounts", "late_fees", "allocation", "status", "credits"]
+MODULES = [
+	"money",
+	"errors",
+	"installments",
+	"proration",
+	"discounts",
+	"late_fees",
+	"allocation",
+	"status",
+	"credits",
+]
 
 
 def test_core_sources_do_not_import_frappe():
