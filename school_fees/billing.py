@@ -541,6 +541,7 @@ def build_preview(run) -> dict:
 		invoice_count=0,
 		student_count=0,
 		total_amount=0.0,
+		currency=frappe.get_cached_value("Company", run.company, "default_currency"),
 		single_path=None,
 	)
 	load_problems = []

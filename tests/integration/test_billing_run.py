@@ -135,6 +135,7 @@ def test_preview_lists_who_is_billed_for_how_much_and_who_is_skipped_why(company
 		joins_in_august.name: all_four[1:],
 	}
 	assert (preview.student_count, preview.invoice_count, preview.total_amount) == (4, 12, 36000.0)
+	assert preview.currency == "INR"  # the school's currency, whatever the user's default
 	assert skipped(preview) == {
 		*((inactive.name, q, INACTIVE) for q in ("Q1", "Q2", "Q3", "Q4")),
 		*((excluded.name, q, EXCLUDED) for q in ("Q1", "Q2", "Q3", "Q4")),

@@ -128,7 +128,8 @@ Object.assign(school_fees.billing_run, {
 
 	render_preview(frm, p) {
 		const esc = frappe.utils.escape_html;
-		const money = (v) => format_currency(v, frappe.defaults.get_default("currency"));
+		// amounts are in the school's currency, not the user's default one
+		const money = (v) => format_currency(v, p.currency);
 		const link = (student, name) =>
 			`<a href="/app/student/${encodeURIComponent(student)}">${esc(name || student)}</a>`;
 		const table = (headers, rows) =>
