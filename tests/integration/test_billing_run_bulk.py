@@ -13,8 +13,8 @@ import threading
 import time
 
 import pytest
-from bench_site import SITE, SITES_PATH
 from billing_helpers import Billed, live_invoices_of, run_invoices
+from connections import Connection
 from factories import (
 	make_billing_run,
 	make_fee_discount,
@@ -163,36 +163,6 @@ def test_bulk_writes_exactly_the_rows_of_insert_and_submit(company, billed, issu
 
 
 # ---------------------------------------------------------------- runs that race
-
-
-class Connection(threading.Thread):
-	"""Runs `work` in its own site connection and transaction; waits for `release` (if given)
-	before committing."""
-
-	def __init__(self, work, release: threading.Event | None = None):
-		super().__init__(daemon=True)
-		self.work, self.release = work, release
-		self.ready = threading.Event()
-		self.result, self.error = None, None
-		self.connection_id = None
-
-	def run(self):
-		frappe.init(site=SITE, sites_path=str(SITES_PATH))
-		frappe.connect()
-		frappe.set_user("Administrator")
-		self.connection_id = frappe.db.sql("select connection_id()")[0][0]
-		try:
-			self.result = self.work()
-			self.ready.set()
-			if self.release:
-				self.release.wait(timeout=60)
-			frappe.db.commit()
-		except Exception as error:  # handed to the test, which asserts on it
-			self.error = error
-			frappe.db.rollback()
-		finally:
-			self.ready.set()
-			frappe.destroy()
 
 
 def waiting_for_series_lock(connection_id: int) -> bool:

@@ -10,40 +10,13 @@ import threading
 import time
 
 import pytest
-from bench_site import SITE, SITES_PATH
+from connections import Connection
 from factories import make_fee_head, make_fee_invoice, make_payment_allocation, make_student
 from payment_helpers import D, invoice_state
 
 import frappe
 
 from school_fees.payments import OverAllocationError
-
-
-class Participant(threading.Thread):
-	"""Runs `work` in its own site connection; commits after `release` is set (if given)."""
-
-	def __init__(self, work, release: threading.Event | None = None):
-		super().__init__(daemon=True)
-		self.work, self.release = work, release
-		self.holding = threading.Event()
-		self.result, self.error = None, None
-
-	def run(self):
-		frappe.init(site=SITE, sites_path=str(SITES_PATH))
-		frappe.connect()
-		frappe.set_user("Administrator")
-		try:
-			self.result = self.work()
-			self.holding.set()
-			if self.release:
-				self.release.wait(timeout=60)
-			frappe.db.commit()
-		except Exception as error:  # reported to the test, which asserts on it
-			self.error = error
-			frappe.db.rollback()
-		finally:
-			self.holding.set()
-			frappe.destroy()
 
 
 @pytest.fixture
@@ -92,11 +65,11 @@ def setup_invoice(company, committed, amount=300):
 def race(first_work, second_work):
 	"""Run `first_work` and keep its transaction open while `second_work` runs; then commit both."""
 	release = threading.Event()
-	first = Participant(first_work, release)
+	first = Connection(first_work, release)
 	first.start()
-	assert first.holding.wait(timeout=60)
+	assert first.ready.wait(timeout=60)
 	assert first.error is None, first.error
-	second = Participant(second_work)
+	second = Connection(second_work)
 	second.start()
 	time.sleep(1.5)  # the second is now waiting for the invoice lock
 	release.set()
