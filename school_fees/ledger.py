@@ -167,6 +167,13 @@ def assert_balanced(rows: list[frappe._dict], doc) -> None:
 # ---------------------------------------------------------------- balances read from the ledger
 
 
+def sum_of(query, for_update: bool = False) -> Decimal:
+	"""Run a single-SUM query (as a locking read when asked) and return it as money."""
+	if for_update:
+		query = query.for_update()
+	return quantize(to_decimal(query.run()[0][0]))
+
+
 def receivable_balance(
 	against_voucher_type: str,
 	against_voucher_no: str,
@@ -195,9 +202,7 @@ def receivable_balance(
 		query = query.where((ple.party_type == "Customer") & (ple.party == party))
 	if account:
 		query = query.where(ple.account == account)
-	if for_update:
-		query = query.for_update()
-	return quantize(to_decimal(query.run()[0][0]))
+	return sum_of(query, for_update)
 
 
 def receivable_balances(
@@ -241,9 +246,7 @@ def liability_balance(
 			& (gle.is_cancelled == 0)
 		)
 	)
-	if for_update:
-		query = query.for_update()
-	return quantize(to_decimal(query.run()[0][0]))
+	return sum_of(query, for_update)
 
 
 def lock_rows(doctype: str, names: list[str]) -> None:
@@ -400,9 +403,7 @@ def applied_from(
 		query = query.where(ple.account == account)
 	if party:
 		query = query.where((ple.party_type == "Customer") & (ple.party == party))
-	if for_update:
-		query = query.for_update()
-	return quantize(to_decimal(query.run()[0][0]))
+	return sum_of(query, for_update)
 
 
 # ---------------------------------------------------------------- many vouchers at once (bulk billing)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from school_fees.core.allocation import Allocation
+from school_fees.core.allocation import Allocation, OpenItem, allocate
 from school_fees.core.errors import AllocationError
 from school_fees.core.money import ZERO, Number, quantize
 
@@ -44,17 +44,15 @@ def plan_credit_application(
 	keys = [source.key for source in sources]
 	if len(set(keys)) != len(keys):
 		raise AllocationError("A credit source appears more than once")
-	left = max(quantize(outstanding, precision), quantize(ZERO, precision))
-	plan: list[Allocation] = []
-	for source in credit_order(sources):
-		if left <= 0:
-			break
-		available = quantize(source.available, precision)
-		if available <= 0:
-			continue
-		given = min(available, left)
-		plan.append(Allocation(key=source.key, amount=given))
-		left -= given
+	if quantize(outstanding, precision) <= 0:
+		return []
+	# Sources are spent exactly like invoices receive money: greedily, in order. With the due date
+	# set to the posting date, allocate()'s order is credit_order().
+	items = [
+		OpenItem(key=s.key, outstanding=s.available, due_date=s.posting_date, posting_date=s.posting_date)
+		for s in sources
+	]
+	plan, _left = allocate(outstanding, items, precision)
 	return plan
 
 
