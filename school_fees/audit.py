@@ -1,11 +1,38 @@
-"""Fee Audit Log: who changed what, when, from where. Rows are written by the app only."""
+"""Fee Audit Log: who changed what, when, from where. Rows are written by the app only.
+
+Every status change of a Fee Invoice passes through here, so this is also where the allowed
+transitions of core.status are enforced: a change the life cycle does not allow is refused
+before it is recorded (and the transaction that attempted it is rolled back with it).
+"""
 
 import frappe
+from frappe import _
 from frappe.utils import now_datetime
+
+from school_fees.core.status import is_allowed_transition
+
+FEE_INVOICE = "Fee Invoice"
+
+
+class InvalidStatusTransitionError(frappe.ValidationError):
+	"""A Fee Invoice status change that its life cycle does not allow."""
 
 
 def request_ip() -> str | None:
 	return getattr(frappe.local, "request_ip", None)
+
+
+def check_transition(reference_doctype: str, reference_name: str, from_status, to_status) -> None:
+	"""Refuse a Fee Invoice status change the life cycle does not allow (core.status)."""
+	if reference_doctype != FEE_INVOICE or not from_status or not to_status or from_status == to_status:
+		return
+	if not is_allowed_transition(from_status, to_status):
+		frappe.throw(
+			_("Fee Invoice {0} cannot go from {1} to {2}.").format(
+				frappe.bold(reference_name), _(from_status), _(to_status)
+			),
+			InvalidStatusTransitionError,
+		)
 
 
 def audit_row(
@@ -17,6 +44,7 @@ def audit_row(
 	reason: str | None = None,
 ) -> dict:
 	"""The values of one Fee Audit Log row (used as-is by the bulk billing path)."""
+	check_transition(reference_doctype, reference_name, from_status, to_status)
 	return {
 		"reference_doctype": reference_doctype,
 		"reference_name": reference_name,

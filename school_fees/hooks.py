@@ -19,10 +19,6 @@ after_install = "school_fees.setup.install.after_install"
 after_migrate = "school_fees.setup.install.after_migrate"
 before_uninstall = "school_fees.setup.install.before_uninstall"
 
-# Fixtures that ship with the app (roles are created in code so that DocType permissions
-# can name them during the very first sync; see setup/install.py)
-fixtures = []
-
 # The vouchers this app posts to the general ledger
 # --------------------------------------------------
 SCHOOL_FEES_VOUCHERS = ["Fee Invoice", "Payment Allocation", "Credit Note", "Deposit"]
@@ -32,7 +28,7 @@ period_closing_doctypes = SCHOOL_FEES_VOUCHERS
 invoice_doctypes = ["Fee Invoice", "Credit Note"]
 bank_reconciliation_doctypes = ["Payment Allocation", "Deposit"]
 repost_allowed_doctypes = SCHOOL_FEES_VOUCHERS
-get_matching_queries = "school_fees.bank_reconciliation.get_matching_queries"
+get_matching_queries = "school_fees.integrations.bank_reconciliation.get_matching_queries"
 
 doc_events = {
 	tuple(SCHOOL_FEES_VOUCHERS): {
@@ -44,29 +40,29 @@ doc_events = {
 		"on_update": "school_fees.setup.install.setup_company",
 	},
 	"Payment Ledger Entry": {
-		"on_submit": "school_fees.ledger.on_payment_ledger_entry_change",
-		"on_cancel": "school_fees.ledger.on_payment_ledger_entry_change",
+		"on_submit": "school_fees.ledger.writeback.on_payment_ledger_entry_change",
+		"on_cancel": "school_fees.ledger.writeback.on_payment_ledger_entry_change",
 	},
 	"Student": {
 		# fee group added -> Draft invoices; group/class/discount change or withdrawal -> drafts recalculated
-		"on_update": "school_fees.invoicing.on_student_update",
+		"on_update": "school_fees.invoicing.student_sync.on_student_update",
 	},
 	"Fee Invoice": {
 		# School Fees Settings.auto_apply_credit: open credit pays the next invoice issued
-		"on_submit": "school_fees.payments.auto_apply_credit",
+		"on_submit": "school_fees.payments.credit.auto_apply_credit",
 	},
 	# An ERPNext advance the app applied to fee invoices must not be allocated again by ERPNext's
 	# own tools (Payment Reconciliation, Sales Invoice advances): they re-save the voucher
 	"Payment Entry": {
-		"before_update_after_submit": "school_fees.payments.guard_payment_entry_advance",
+		"before_update_after_submit": "school_fees.integrations.advances.guard_payment_entry_advance",
 	},
 	"Journal Entry": {
-		"before_update_after_submit": "school_fees.payments.guard_journal_entry_advance",
+		"before_update_after_submit": "school_fees.integrations.advances.guard_journal_entry_advance",
 	},
 	# ... and the Payment Reconciliation tool must not list what the app used up
 	"Payment Reconciliation": {
-		"get_unreconciled_entries": "school_fees.payments.hide_applied_advances",
-		"reconcile": "school_fees.payments.hide_applied_advances",
+		"get_unreconciled_entries": "school_fees.integrations.advances.hide_applied_advances",
+		"reconcile": "school_fees.integrations.advances.hide_applied_advances",
 	},
 }
 
@@ -77,9 +73,9 @@ ignore_links_on_delete = ["Fee Audit Log"]
 # ---------------
 scheduler_events = {
 	"daily": [
-		"school_fees.tasks.issue_due_invoices",
-		"school_fees.tasks.mark_overdue_invoices",
-		"school_fees.tasks.apply_late_fees",
+		"school_fees.invoicing.jobs.issue_due_invoices",
+		"school_fees.invoicing.jobs.mark_overdue_invoices",
+		"school_fees.invoicing.jobs.apply_late_fees",
 	],
 }
 
@@ -96,4 +92,5 @@ has_permission = {
 
 # Desk assets
 # -----------
-doctype_js = {}
+# shared form helpers (school_fees.form.*), built by `bench build` from public/js
+app_include_js = "school_fees.bundle.js"

@@ -21,7 +21,10 @@ from frappe import _
 from frappe.query_builder.functions import Max
 from frappe.utils import strip_html
 
-from school_fees.setup.settings import (
+from school_fees.accounts import validate_company_settings_row
+from school_fees.indexes import add_unique_keys
+from school_fees.ledger.posting import add_dimension_fields
+from school_fees.settings import (
 	COMPANY_SETTINGS_DOCTYPE,
 	COMPANY_SETTINGS_FIELD,
 	SETTINGS_DOCTYPE,
@@ -124,12 +127,8 @@ def create_accounting_dimension_fields():
 	"""Add a field for every Accounting Dimension to our vouchers (after ``accounting_dimensions_section``).
 
 	Dimensions created later are added by ERPNext itself, which reads the same hook."""
-	from erpnext.accounts.doctype.accounting_dimension.accounting_dimension import (
-		create_accounting_dimensions_for_doctype,
-	)
-
 	for doctype in get_voucher_doctypes():
-		create_accounting_dimensions_for_doctype(doctype)
+		add_dimension_fields(doctype)
 
 
 def allow_repost_of_vouchers():
@@ -163,9 +162,7 @@ def ensure_settings():
 
 def ensure_indexes():
 	"""Unique keys declared in ``on_doctype_update`` only run when a DocType is synced; re-run them."""
-	from school_fees.school_fees.doctype.student.student import on_doctype_update as student_indexes
-
-	student_indexes()
+	add_unique_keys()
 
 
 def setup_all_companies():
@@ -270,10 +267,6 @@ def add_company_settings_row(values: dict):
 	The row is inserted on its own instead of saving the whole Single: saving the Single rewrites every
 	company's row, and two companies set up at the same time (two schools created in parallel, or
 	parallel test sessions) would drop each other's row."""
-	from school_fees.school_fees.doctype.school_fees_settings.school_fees_settings import (
-		validate_company_settings_row,
-	)
-
 	table = frappe.qb.DocType(COMPANY_SETTINGS_DOCTYPE)
 	last_idx = (
 		frappe.qb.from_(table).select(Max(table.idx)).where(table.parent == SETTINGS_DOCTYPE).run()[0][0]

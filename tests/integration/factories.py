@@ -305,7 +305,8 @@ def make_generated_invoices(
 	student: str, fee_structure: str, installment: str | None = None, submit: bool = False, **build_kwargs
 ) -> list:
 	"""Insert (and optionally submit) the invoices InvoiceBuilder makes for ``student``."""
-	from school_fees.invoicing import InvoiceBuilder, insert_invoice
+	from school_fees.invoicing.builder import InvoiceBuilder
+	from school_fees.invoicing.keys import insert_invoice
 
 	docs = InvoiceBuilder(fee_structure).build(student, installment=installment, **build_kwargs)
 	for doc in docs:

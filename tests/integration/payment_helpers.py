@@ -6,7 +6,7 @@ from decimal import Decimal
 import frappe
 
 from school_fees.core.money import quantize, to_decimal
-from school_fees.setup.settings import get_company_settings
+from school_fees.settings import get_company_settings
 
 
 def D(value) -> Decimal:

@@ -23,7 +23,8 @@ from factories import (
 import frappe
 from frappe.utils import getdate, nowdate
 
-from school_fees.billing import (
+from school_fees.billing.job import BillingRunError, job_id_of, run_billing
+from school_fees.core.billing import (
 	ALREADY_INVOICED,
 	COMPLETED,
 	EXCLUDED,
@@ -33,16 +34,14 @@ from school_fees.billing import (
 	NOTHING_TO_BILL,
 	PARTIALLY_COMPLETED,
 	QUEUED,
-	BillingRunError,
-	job_id_of,
-	run_billing,
 )
-from school_fees.invoicing import InvoiceBuilder, insert_invoice
+from school_fees.invoicing.builder import InvoiceBuilder
+from school_fees.invoicing.keys import insert_invoice
 from school_fees.school_fees.doctype.billing_run.billing_run import (
 	BillingRunLockedError,
 	BillingRunValidationError,
 )
-from school_fees.setup.settings import get_company_settings
+from school_fees.settings import get_company_settings
 
 
 @pytest.fixture

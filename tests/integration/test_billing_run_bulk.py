@@ -27,8 +27,10 @@ from factories import (
 
 import frappe
 
-from school_fees.billing import COMPLETED, run_billing
-from school_fees.invoicing import InvoiceBuilder, insert_invoice
+from school_fees.billing.job import run_billing
+from school_fees.core.billing import COMPLETED
+from school_fees.invoicing.builder import InvoiceBuilder
+from school_fees.invoicing.keys import insert_invoice
 
 IGNORED = {"name", "creation", "modified", "owner", "modified_by"}
 

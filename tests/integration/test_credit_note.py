@@ -16,7 +16,8 @@ from payment_helpers import (
 
 import frappe
 
-from school_fees.payments import CreditSourceError, make_credit_notes
+from school_fees.payments.allocation import CreditSourceError
+from school_fees.payments.credit import make_credit_notes
 from school_fees.school_fees.doctype.credit_note.credit_note import CreditNoteError
 
 

@@ -7,7 +7,8 @@ from payment_helpers import D, accounts, gl_rows, invoice_state, remaining
 
 import frappe
 
-from school_fees.payments import CreditSourceError, OverAllocationError, deposit_history
+from school_fees.payments.allocation import CreditSourceError, OverAllocationError
+from school_fees.payments.deposits import deposit_history
 from school_fees.school_fees.doctype.deposit.deposit import DepositError
 
 CASH = "Cash - _TS"

@@ -184,8 +184,10 @@ def test_install_refuses_a_site_with_education():
 def test_accounting_dimension_fields_use_erpnext_helper(monkeypatch):
 	from erpnext.accounts.doctype.accounting_dimension import accounting_dimension
 
+	from school_fees.ledger import posting
+
 	called = []
-	monkeypatch.setattr(accounting_dimension, "create_accounting_dimensions_for_doctype", called.append)
+	monkeypatch.setattr(posting, "create_accounting_dimensions_for_doctype", called.append)
 	install.create_accounting_dimension_fields()
 	assert called == ["Fee Invoice", "Payment Allocation", "Credit Note", "Deposit"]
 	# ERPNext adds every future dimension to the same doctypes

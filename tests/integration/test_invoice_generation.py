@@ -18,16 +18,11 @@ from factories import (
 
 import frappe
 
-from school_fees import ledger
-from school_fees.invoicing import (
-	DuplicateBillingError,
-	InvoiceBuilder,
-	InvoiceGenerationError,
-	billing_key,
-	existing_billing_keys,
-	insert_invoice,
-	make_fee_invoices,
-)
+from school_fees.core.billing import billing_key
+from school_fees.invoicing.builder import InvoiceBuilder, make_fee_invoices
+from school_fees.invoicing.keys import DuplicateBillingError, existing_billing_keys, insert_invoice
+from school_fees.invoicing.structures import InvoiceGenerationError
+from school_fees.ledger import posting
 
 RECEIVABLE = "Student Fees Receivable - _TS"
 
@@ -192,12 +187,12 @@ def test_student_rows_load_many_students_with_discounts_and_groups(company, stru
 
 
 def test_gl_entries_of_an_unsaved_named_invoice_balance(company, heads, structure):
-	"""The bulk billing path names documents itself and posts ledger.prepare(get_gl_entries())."""
+	"""The bulk billing path names documents itself and posts posting.prepare(get_gl_entries())."""
 	student = make_student(company)
 	doc = InvoiceBuilder(structure.name).build(student.name, installment="Q1")[0]
 	doc.name = f"FINV-UNSAVED-{frappe.generate_hash(length=6)}"
 
-	rows = ledger.prepare(doc.get_gl_entries())
+	rows = posting.prepare(doc.get_gl_entries())
 
 	assert not frappe.db.exists("Fee Invoice", doc.name)
 	receivable = [r for r in rows if r.account == RECEIVABLE]

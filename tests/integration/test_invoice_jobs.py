@@ -22,8 +22,8 @@ from factories import (
 
 import frappe
 
-from school_fees.invoicing import late_fee_billing_key
-from school_fees.tasks import apply_late_fees, issue_due_invoices, mark_overdue_invoices
+from school_fees.core.billing import late_fee_billing_key
+from school_fees.invoicing.jobs import apply_late_fees, issue_due_invoices, mark_overdue_invoices
 
 SETTINGS = "School Fees Settings"
 SCHOOL, SCHOOL_ABBR = "_Test School B", "_TSB"

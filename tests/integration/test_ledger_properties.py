@@ -27,8 +27,8 @@ from payment_helpers import D, customer_receivable_gl, set_auto_apply_credit
 
 import frappe
 
-from school_fees import ledger
-from school_fees.payments import PaymentAllocationError
+from school_fees.ledger import balances
+from school_fees.payments.allocation import PaymentAllocationError
 from school_fees.school_fees.doctype.fee_invoice.fee_invoice import InvoiceHasAllocationsError
 
 POSTING = date(2027, 4, 1)
@@ -273,13 +273,13 @@ class Scenario:
 			assert outstanding >= 0, name
 			stored = frappe.db.get_value("Fee Invoice", name, ["outstanding_amount", "status"], as_dict=True)
 			assert D(stored.outstanding_amount) == outstanding, (name, stored, outstanding)
-			assert ledger.receivable_balance("Fee Invoice", name) == outstanding, name
+			assert balances.receivable_balance("Fee Invoice", name) == outstanding, name
 			assert (stored.status == "Paid") == (outstanding == 0), (name, stored.status)
 			receivable[name] = outstanding
 		for (doctype, name), available in model.credits.items():
 			assert available >= 0, name
 			assert D(frappe.db.get_value(doctype, name, "remaining_amount")) == available, (name, available)
-			assert max(-ledger.receivable_balance(doctype, name), D(0)) == available, name
+			assert max(-balances.receivable_balance(doctype, name), D(0)) == available, name
 		for name, held in model.deposits.items():
 			assert held >= 0, name
 			assert D(frappe.db.get_value("Deposit", name, "remaining_amount")) == held, (name, held)

@@ -92,7 +92,7 @@ def test_fee_head_one_row_per_company(company):
 
 
 def test_fee_head_income_account_must_be_income_of_same_company(company, other_company):
-	from school_fees.setup.accounts import InvalidAccountError
+	from school_fees.accounts import InvalidAccountError
 
 	other_income = frappe.db.get_value("Company", other_company, "default_income_account")
 	with raises(InvalidAccountError, f"belongs to company {other_company}, not {company}"):
@@ -108,10 +108,7 @@ def test_fee_head_income_account_must_be_income_of_same_company(company, other_c
 
 
 def test_get_fee_head_account(company, other_company):
-	from school_fees.school_fees.doctype.fee_head.fee_head import (
-		FeeHeadAccountMissingError,
-		get_fee_head_account,
-	)
+	from school_fees.accounts import FeeHeadAccountMissingError, get_fee_head_account
 
 	income = make_income_account(company)
 	head = make_fee_head(company=company, income_account=income).name
@@ -238,7 +235,7 @@ def test_fee_structure_last_installment_within_term(company):
 
 
 def test_fee_structure_fee_head_needs_income_account_for_company(company, other_company):
-	from school_fees.school_fees.doctype.fee_head.fee_head import FeeHeadAccountMissingError
+	from school_fees.accounts import FeeHeadAccountMissingError
 
 	head = make_fee_head(company=other_company).name
 	with raises(FeeHeadAccountMissingError, f"Fee Head {head} has no income account for company {company}"):
@@ -330,7 +327,7 @@ def test_fee_structure_late_fee_rule(company):
 	with raises(structure_error(), "choose the Late Fee Head"):
 		make_fee_structure(company, **rule, late_fee_value=100)
 
-	from school_fees.school_fees.doctype.fee_head.fee_head import FeeHeadAccountMissingError
+	from school_fees.accounts import FeeHeadAccountMissingError
 
 	unbilled_head = make_fee_head().name
 	with raises(FeeHeadAccountMissingError, f"Fee Head {unbilled_head} has no income account"):
@@ -504,7 +501,7 @@ def test_student_discounts(company, other_company):
 
 
 def test_get_company_settings(company):
-	from school_fees.setup.settings import CompanySettingsMissingError, get_company_settings
+	from school_fees.settings import CompanySettingsMissingError, get_company_settings
 
 	settings = get_company_settings(company)
 	assert settings.receivable_account == "Student Fees Receivable - _TS"
@@ -517,10 +514,10 @@ def test_get_company_settings(company):
 
 
 def test_settings_validate_accounts(company, other_company):
+	from school_fees.accounts import InvalidAccountError
 	from school_fees.school_fees.doctype.school_fees_settings.school_fees_settings import (
 		DuplicateCompanySettingsError,
 	)
-	from school_fees.setup.accounts import InvalidAccountError
 
 	def save_with(duplicate=False, **values):
 		settings = frappe.get_single("School Fees Settings")

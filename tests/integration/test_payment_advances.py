@@ -8,7 +8,8 @@ from payment_helpers import D, accounts, gl_rows, invoice_state
 
 import frappe
 
-from school_fees.payments import AdvanceAlreadyAppliedError, OverAllocationError, available_credit
+from school_fees.integrations.advances import AdvanceAlreadyAppliedError
+from school_fees.payments.allocation import OverAllocationError, available_credit
 
 CASH = "Cash - _TS"
 
@@ -212,7 +213,7 @@ def test_applied_payment_entry_cannot_be_cancelled(company, student):
 
 
 def test_payment_entry_of_another_account_is_not_a_credit_source(company, student):
-	from school_fees.payments import CreditSourceError
+	from school_fees.payments.allocation import CreditSourceError
 
 	fee_invoice(company, student, 300)
 	pe = frappe.get_doc(

@@ -26,7 +26,7 @@ from payment_helpers import (
 
 import frappe
 
-from school_fees.payments import CreditSourceError, OverAllocationError, PaymentAllocationError
+from school_fees.payments.allocation import CreditSourceError, OverAllocationError, PaymentAllocationError
 
 CASH = "Cash - _TS"
 

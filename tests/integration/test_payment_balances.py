@@ -15,7 +15,7 @@ from payment_helpers import D, asset_manifest_stand_in
 
 import frappe
 
-from school_fees.balances import get_balance, get_student_balance
+from school_fees.ledger.balances import get_balance, get_student_balance
 
 
 def fee_invoice(company, student, amount, posting_date):

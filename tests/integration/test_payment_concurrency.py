@@ -16,7 +16,7 @@ from payment_helpers import D, invoice_state
 
 import frappe
 
-from school_fees.payments import OverAllocationError
+from school_fees.payments.allocation import OverAllocationError
 
 
 @pytest.fixture

@@ -17,6 +17,9 @@ MODULES = [
 	"allocation",
 	"status",
 	"credits",
+	"billing",
+	"payment_types",
+	"student_changes",
 ]
 
 

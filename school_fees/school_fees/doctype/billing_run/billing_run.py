@@ -3,16 +3,19 @@
 """Billing Run: bill one fee structure to a scope of students, after a preview.
 
 Draft -> (confirm) Queued -> Processing -> Completed / Partially Completed / Failed. The work is in
-school_fees.billing (scope, preview, the background job and its bulk writer); this controller
-validates the run and exposes `get_preview` and `confirm` to the form.
+school_fees.billing (scope, preflight, preview, the background job and its bulk writer); this
+controller validates the run and exposes `get_preview` and `confirm` to the form.
 """
 
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import getdate
 
-from school_fees import billing
+from school_fees.billing.job import enqueue_run
+from school_fees.billing.preflight import blocking_problems
+from school_fees.billing.preview import build_preview
+from school_fees.core.billing import RUNNING_STATUSES
+from school_fees.invoicing.structures import check_billable, check_due_date
 
 FEE_INVOICE = "Fee Invoice"
 CONFIRM_ROLES = ("Fees Manager", "System Manager")
@@ -81,7 +84,7 @@ class BillingRun(Document):
 
 	def on_trash(self):
 		invoices = frappe.get_all(FEE_INVOICE, filters={"billing_run": self.name}, pluck="name", limit=3)
-		if invoices or self.status in billing.RUNNING_STATUSES:
+		if invoices or self.status in RUNNING_STATUSES:
 			frappe.throw(
 				_(
 					"Billing Run {0} has created invoices ({1}) and cannot be deleted or undone. "
@@ -125,28 +128,13 @@ class BillingRun(Document):
 
 	@staticmethod
 	def has_billed(run) -> bool:
-		return run.status in billing.RUNNING_STATUSES or bool(
+		return run.status in RUNNING_STATUSES or bool(
 			frappe.db.exists(FEE_INVOICE, {"billing_run": run.name})
 		)
 
 	def validate_fee_structure(self):
-		structure = frappe.db.get_value(
-			"Fee Structure", self.fee_structure, ["docstatus", "company", "academic_term"], as_dict=True
-		)
-		if structure.docstatus != 1:
-			frappe.throw(
-				_("Fee Structure {0} must be submitted before it can be billed.").format(
-					frappe.bold(self.fee_structure)
-				),
-				BillingRunValidationError,
-			)
-		if structure.company != self.company:
-			frappe.throw(
-				_("Fee Structure {0} belongs to {1}, not to {2}.").format(
-					frappe.bold(self.fee_structure), structure.company, self.company
-				),
-				BillingRunValidationError,
-			)
+		check_billable(self.fee_structure, BillingRunValidationError, company=self.company)
+		structure = frappe.db.get_value("Fee Structure", self.fee_structure, ["academic_term"], as_dict=True)
 		if structure.academic_term != self.academic_term:
 			frappe.throw(
 				_("Fee Structure {0} is for term {1}, not {2}.").format(
@@ -177,13 +165,7 @@ class BillingRun(Document):
 		)
 
 	def validate_dates(self):
-		if self.due_date and getdate(self.due_date) < getdate(self.posting_date):
-			frappe.throw(
-				_("The due date {0} cannot be before the invoice date {1}.").format(
-					frappe.format(self.due_date, "Date"), frappe.format(self.posting_date, "Date")
-				),
-				BillingRunValidationError,
-			)
+		check_due_date(self.posting_date, self.due_date, BillingRunValidationError)
 
 	def clear_unused_scope_fields(self):
 		for scope, fieldname in SCOPE_FIELDS.items():
@@ -247,7 +229,7 @@ class BillingRun(Document):
 	def get_preview(self) -> dict:
 		"""Who will be billed and for how much, who is skipped and why, and what blocks the run."""
 		frappe.has_permission(self.doctype, "read", self, throw=True)
-		return billing.build_preview(self)
+		return build_preview(self)
 
 	@frappe.whitelist(methods=["POST"])
 	def confirm(self) -> str:
@@ -260,12 +242,12 @@ class BillingRun(Document):
 		frappe.has_permission(FEE_INVOICE, "create", throw=True)
 		if self.issue_invoices:
 			frappe.has_permission(FEE_INVOICE, "submit", throw=True)
-		problems = billing.blocking_problems(self)
+		problems = blocking_problems(self)
 		if problems:
 			frappe.throw(
 				_("The run cannot start:") + "<ul>" + "".join(f"<li>{p}</li>" for p in problems) + "</ul>",
 				BillingRunValidationError,
 				title=_("Billing Run Blocked"),
 			)
-		billing.enqueue_run(self)
+		enqueue_run(self)
 		return self.status

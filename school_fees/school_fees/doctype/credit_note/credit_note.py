@@ -3,11 +3,12 @@
 
 import frappe
 from frappe import _
-from frappe.model.document import Document
 from frappe.utils import flt, fmt_money
 
-from school_fees import ledger, payments
-from school_fees.setup.settings import get_company_settings
+from school_fees.controllers.voucher import FeeVoucher
+from school_fees.ledger.posting import VoucherEntries
+from school_fees.payments.allocation import check_not_used, validate_student_customer
+from school_fees.settings import get_company_settings
 
 # School Fees Settings field holding the account debited for each reason type
 CREDIT_ACCOUNT_FIELDS = {
@@ -22,7 +23,7 @@ class CreditNoteError(frappe.ValidationError):
 	"""A Credit Note is incomplete or inconsistent."""
 
 
-class CreditNote(Document):
+class CreditNote(FeeVoucher):
 	# begin: auto-generated types
 	# This code is auto-generated. Do not modify anything in this block.
 
@@ -52,24 +53,19 @@ class CreditNote(Document):
 
 	def validate(self):
 		self.set_missing_values()
+		self.round_money()
 		self.validate_amount()
 		self.validate_student()
 
 	def on_submit(self):
-		self.make_gl_entries()
-		self.load_remaining_amount()
+		super().on_submit()
 		if self.notify_guardian:
 			self.send_notification()
 
 	def before_cancel(self):
-		payments.check_not_used(self)
+		check_not_used(self)
 
-	def on_cancel(self):
-		ledger.ignore_ledger_links(self)
-		ledger.reverse(self)
-		self.load_remaining_amount()
-
-	def load_remaining_amount(self):
+	def refresh_from_ledger(self):
 		"""The Payment Ledger Entry hook wrote the open credit back; reflect it on the form."""
 		self.remaining_amount = flt(frappe.db.get_value(self.doctype, self.name, "remaining_amount"))
 
@@ -100,29 +96,18 @@ class CreditNote(Document):
 			frappe.throw(_("The credit amount must be above zero."), CreditNoteError)
 
 	def validate_student(self):
-		payments.validate_student_customer(self, CreditNoteError)
+		validate_student_customer(self, CreditNoteError)
 
 	# ------------------------------------------------------------ ledger
 
-	def make_gl_entries(self):
-		"""Post this document's GL (also called bare by Repost Accounting Ledger)."""
-		ledger.post(self, self.get_gl_rows())
-
-	def get_gl_rows(self):
+	def get_gl_entries(self):
 		"""Dr the credit account of the reason type / Cr receivable against this note (open credit)."""
-		return [
-			ledger.gl_row(self, self.credit_account, self.amount, 0, cost_center=self.cost_center),
-			ledger.gl_row(
-				self,
-				self.receivable_account,
-				0,
-				self.amount,
-				party=self.customer,
-				against_voucher_type=self.doctype,
-				against_voucher=self.name,
-				cost_center=self.cost_center,
-			),
-		]
+		gl = VoucherEntries(self, cost_center=self.cost_center)
+		gl.debit(self.credit_account, self.amount)
+		gl.credit(
+			self.receivable_account, self.amount, party=self.customer, against=(self.doctype, self.name)
+		)
+		return gl.rows
 
 	# ------------------------------------------------------------ notification
 

@@ -59,7 +59,7 @@ function credit_dialog(students) {
 		primary_action(values) {
 			frappe
 				.call({
-					method: "school_fees.payments.make_credit_notes",
+					method: "school_fees.payments.credit.make_credit_notes",
 					type: "POST",
 					args: { students, ...values },
 					freeze: true,

@@ -3,19 +3,22 @@
 
 import frappe
 from frappe import _
-from frappe.model.document import Document
 from frappe.utils import flt
 
-from school_fees import ledger, payments
-from school_fees.bank_reconciliation import remove_from_bank_transactions
-from school_fees.setup.settings import get_company_settings
+from school_fees.accounts import get_mode_of_payment_account
+from school_fees.controllers.voucher import FeeVoucher
+from school_fees.ledger.posting import VoucherEntries
+from school_fees.ledger.writeback import refresh_deposit
+from school_fees.payments.allocation import check_not_used, validate_student_customer
+from school_fees.payments.deposits import deposit_history
+from school_fees.settings import get_company_settings
 
 
 class DepositError(frappe.ValidationError):
 	"""A Deposit is incomplete or inconsistent."""
 
 
-class Deposit(Document):
+class Deposit(FeeVoucher):
 	# begin: auto-generated types
 	# This code is auto-generated. Do not modify anything in this block.
 
@@ -48,25 +51,19 @@ class Deposit(Document):
 	# end: auto-generated types
 
 	def onload(self):
-		self.set_onload("history", payments.deposit_history(self.name) if not self.is_new() else [])
+		self.set_onload("history", deposit_history(self.name) if not self.is_new() else [])
 
 	def validate(self):
 		self.set_missing_values()
+		self.round_money()
 		self.validate_amount()
 		self.validate_student()
 
-	def on_submit(self):
-		self.make_gl_entries()
-		self.remaining_amount = flt(payments.refresh_deposit(self.name))
-
 	def before_cancel(self):
-		payments.check_not_used(self)
+		check_not_used(self)
 
-	def on_cancel(self):
-		ledger.ignore_ledger_links(self)
-		ledger.reverse(self)
-		self.remaining_amount = flt(payments.refresh_deposit(self.name))
-		remove_from_bank_transactions(self.doctype, self.name)
+	def refresh_from_ledger(self):
+		self.remaining_amount = flt(refresh_deposit(self.name))
 
 	# ------------------------------------------------------------ validate steps
 
@@ -82,34 +79,21 @@ class Deposit(Document):
 		self.cost_center = self.cost_center or settings.cost_center
 		self.currency = frappe.get_cached_value("Company", self.company, "default_currency")
 		if self.mode_of_payment and not self.paid_to:
-			self.paid_to = payments.get_mode_of_payment_account(self.mode_of_payment, self.company)
+			self.paid_to = get_mode_of_payment_account(self.mode_of_payment, self.company)
 
 	def validate_amount(self):
 		if flt(self.amount) <= 0:
 			frappe.throw(_("The deposit amount must be above zero."), DepositError)
 
 	def validate_student(self):
-		payments.validate_student_customer(self, DepositError)
+		validate_student_customer(self, DepositError)
 
 	# ------------------------------------------------------------ ledger
 
-	def make_gl_entries(self):
-		"""Post this document's GL (also called bare by Repost Accounting Ledger)."""
-		ledger.post(self, self.get_gl_rows())
-
-	def get_gl_rows(self):
+	def get_gl_entries(self):
 		"""Dr cash/bank / Cr the deposit liability with the customer, against this Deposit (the
 		liability has no account type: no Payment Ledger Entry, but the party shows in the GL)."""
-		return [
-			ledger.gl_row(self, self.paid_to, self.amount, 0, cost_center=self.cost_center),
-			ledger.gl_row(
-				self,
-				self.deposit_account,
-				0,
-				self.amount,
-				party=self.customer,
-				against_voucher_type=self.doctype,
-				against_voucher=self.name,
-				cost_center=self.cost_center,
-			),
-		]
+		gl = VoucherEntries(self, cost_center=self.cost_center)
+		gl.debit(self.paid_to, self.amount)
+		gl.credit(self.deposit_account, self.amount, party=self.customer, against=(self.doctype, self.name))
+		return gl.rows

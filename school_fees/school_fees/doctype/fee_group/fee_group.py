@@ -5,6 +5,8 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from school_fees.invoicing.structures import structure_problems
+
 
 class FeeGroupMismatchError(frappe.ValidationError):
 	pass
@@ -49,12 +51,9 @@ class FeeGroup(Document):
 		if not structure:
 			return
 		name = frappe.bold(self.fee_group_name)
-		if structure.docstatus != 1:
-			self.throw(
-				_(
-					"Fee Group {0}: Fee Structure {1} must be submitted before students can be grouped on it."
-				).format(name, frappe.bold(self.fee_structure))
-			)
+		problems = structure_problems(self.fee_structure)
+		if problems:
+			self.throw(_("Fee Group {0}: {1}").format(name, problems[0]))
 		if structure.academic_term != self.academic_term:
 			self.throw(
 				_("Fee Group {0}: Fee Structure {1} is for academic term {2}, not {3}.").format(

@@ -5,14 +5,10 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
-from school_fees.setup.accounts import validate_account, validate_cost_center
+from school_fees.accounts import validate_account, validate_cost_center
 
 
 class DuplicateFeeHeadAccountError(frappe.ValidationError):
-	pass
-
-
-class FeeHeadAccountMissingError(frappe.ValidationError):
 	pass
 
 
@@ -63,40 +59,3 @@ class FeeHead(Document):
 				row.income_account, row.company, context, _("Income Account"), root_type="Income"
 			)
 			validate_cost_center(row.cost_center, row.company, context)
-
-
-def get_fee_head_account(fee_head: str, company: str) -> frappe._dict:
-	"""Income account and cost center of ``fee_head`` for ``company``.
-
-	The cost center is the row's, else the company's School Fees cost center, else the company's
-	default cost center.
-
-	Raises:
-		FeeHeadAccountMissingError: the fee head has no income account for the company.
-	"""
-	row = frappe.db.get_value(
-		"Fee Head Account",
-		{"parent": fee_head, "parenttype": "Fee Head", "company": company},
-		["income_account", "cost_center"],
-		as_dict=True,
-	)
-	if not row or not row.income_account:
-		frappe.throw(
-			_(
-				"Fee Head {0} has no income account for company {1}. Add a row for {1} in the "
-				"fee head's Accounts table."
-			).format(frappe.bold(fee_head), frappe.bold(company)),
-			FeeHeadAccountMissingError,
-			title=_("Income Account Missing"),
-		)
-	if not row.cost_center:
-		row.cost_center = get_default_cost_center(company)
-	return frappe._dict(income_account=row.income_account, cost_center=row.cost_center)
-
-
-def get_default_cost_center(company: str) -> str | None:
-	from school_fees.setup.settings import COMPANY_SETTINGS_DOCTYPE, company_settings_filters
-
-	return frappe.db.get_value(
-		COMPANY_SETTINGS_DOCTYPE, company_settings_filters(company), "cost_center"
-	) or frappe.db.get_value("Company", company, "cost_center")

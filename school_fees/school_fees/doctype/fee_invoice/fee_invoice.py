@@ -10,19 +10,25 @@ Accounting (posted on submit = issue, reversed on cancel):
 	Credit	income account of each fee head									gross amount
 	Debit	discount account													discount
 
-Status is derived, never typed: see school_fees.core.status and ledger.refresh_fee_invoice.
+Status is derived, never typed: see school_fees.core.status and ledger.writeback.refresh_fee_invoice.
 """
 
 import frappe
 from frappe import _
-from frappe.model.document import Document
 from frappe.utils import flt, getdate, nowdate
 
-from school_fees import audit, ledger
+from school_fees import audit
+from school_fees.accounts import get_fee_head_account
+from school_fees.controllers.voucher import FeeVoucher
+from school_fees.core.billing import billing_key
 from school_fees.core.money import ZERO, quantize, to_decimal
 from school_fees.core.status import CANCELLED, DRAFT, invoice_status
-from school_fees.invoicing import FEE_INVOICE, billing_key, set_totals
-from school_fees.setup.settings import get_company_settings
+from school_fees.invoicing.builder import FEE_INVOICE, set_totals
+from school_fees.invoicing.structures import check_due_date
+from school_fees.ledger.balances import lock_rows, settling_vouchers
+from school_fees.ledger.posting import VoucherEntries, currency_precision
+from school_fees.ledger.writeback import refresh_fee_invoice
+from school_fees.settings import get_company_settings
 
 CANCELLATION_REASON_MIN_LENGTH = 10
 CANCEL_ROLES = ("Fees Manager", "System Manager")
@@ -48,7 +54,7 @@ class IssuedInvoiceDeleteError(frappe.ValidationError):
 	pass
 
 
-class FeeInvoice(Document):
+class FeeInvoice(FeeVoucher):
 	# begin: auto-generated types
 	# This code is auto-generated. Do not modify anything in this block.
 
@@ -100,6 +106,7 @@ class FeeInvoice(Document):
 
 	def validate(self):
 		self.set_missing_values()
+		self.round_money()
 		self.validate_student()
 		self.validate_dates()
 		self.set_item_accounts()
@@ -114,9 +121,7 @@ class FeeInvoice(Document):
 	def before_submit(self):
 		self.status = self.derived_status(docstatus=1, as_of=self.flags.status_as_of)
 
-	def on_submit(self):
-		self.make_gl_entries()
-		self.load_balances_from_ledger(as_of=self.flags.status_as_of)
+	def audit_submit(self):
 		audit.log(self.doctype, self.name, "Issued", DRAFT, self.status)
 
 	def before_cancel(self):
@@ -125,10 +130,10 @@ class FeeInvoice(Document):
 		self.status = CANCELLED
 
 	def on_cancel(self):
-		ledger.ignore_ledger_links(self)
-		ledger.reverse(self)
-		self.db_set("billing_key", None, update_modified=False)
-		self.load_balances_from_ledger()
+		self.db_set("billing_key", None, update_modified=False)  # a corrected invoice can take it
+		super().on_cancel()
+
+	def audit_cancel(self):
 		audit.log(
 			self.doctype,
 			self.name,
@@ -169,7 +174,7 @@ class FeeInvoice(Document):
 		settings = get_company_settings(self.company)
 		self.receivable_account = self.receivable_account or settings.receivable_account
 		self.cost_center = self.cost_center or settings.cost_center
-		self.currency = self.currency or frappe.get_cached_value("Company", self.company, "default_currency")
+		self.currency = frappe.get_cached_value("Company", self.company, "default_currency")
 		self.posting_date = self.posting_date or nowdate()
 		self.due_date = self.due_date or self.posting_date
 
@@ -188,17 +193,9 @@ class FeeInvoice(Document):
 			)
 
 	def validate_dates(self):
-		if getdate(self.due_date) < getdate(self.posting_date):
-			frappe.throw(
-				_("Due date {0} cannot be before the invoice date {1}.").format(
-					frappe.format(self.due_date, "Date"), frappe.format(self.posting_date, "Date")
-				),
-				FeeInvoiceValidationError,
-			)
+		check_due_date(self.posting_date, self.due_date, FeeInvoiceValidationError)
 
 	def set_item_accounts(self):
-		from school_fees.school_fees.doctype.fee_head.fee_head import get_fee_head_account
-
 		for item in self.items:
 			if item.fee_head and not (item.income_account and item.cost_center):
 				account = get_fee_head_account(item.fee_head, self.company)
@@ -226,7 +223,7 @@ class FeeInvoice(Document):
 				)
 
 	def calculate_totals(self):
-		set_totals(self, ledger.currency_precision(self.company))
+		set_totals(self, currency_precision(self.company))
 
 	def set_billing_key(self):
 		"""Generated installment invoices hold the (student, structure, installment) key while live;
@@ -240,16 +237,11 @@ class FeeInvoice(Document):
 
 	# ------------------------------------------------------------ ledger
 
-	def make_gl_entries(self):
-		"""Post this invoice's GL (also called bare by ERPNext's Repost Accounting Ledger)."""
-		ledger.post(self, self.get_gl_entries())
-
 	def get_gl_entries(self) -> list[frappe._dict]:
-		"""The invoice's GL rows, built with ledger.gl_row only. Works on an unsaved document that
-		already has its name (the bulk billing path posts many at once)."""
+		"""The invoice's GL rows. Works on an unsaved document that already has its name (the bulk
+		billing path posts many at once)."""
 		settings = self.flags.get("company_settings") or get_company_settings(self.company)
-		precision = ledger.currency_precision(self.company)
-		receivable = self.receivable_account or settings.receivable_account
+		precision = currency_precision(self.company)
 		cost_center = self.cost_center or settings.cost_center
 		remarks = (
 			self.remarks
@@ -257,54 +249,25 @@ class FeeInvoice(Document):
 			.format(self.name, self.student_name or self.student, self.installment or "")
 			.strip()
 		)
-		rows = [
-			ledger.gl_row(
-				self,
-				receivable,
-				debit=quantize(self.grand_total, precision),
-				party=self.customer,
-				against_voucher_type=self.doctype,
-				against_voucher=self.name,
-				cost_center=cost_center,
-				due_date=self.due_date,
-				remarks=remarks,
-			)
-		]
+		gl = VoucherEntries(self, cost_center=cost_center, remarks=remarks)
+		gl.debit(
+			self.receivable_account or settings.receivable_account,
+			quantize(self.grand_total, precision),
+			party=self.customer,
+			against=(self.doctype, self.name),
+			due_date=self.due_date,
+		)
 		for item in self.items:
 			amount = quantize(item.amount, precision)
 			discount = quantize(item.discount_amount, precision)
 			item_cost_center = item.cost_center or cost_center
 			if settings.discount_account:
-				rows.append(
-					ledger.gl_row(
-						self,
-						item.income_account,
-						credit=amount,
-						cost_center=item_cost_center,
-						remarks=remarks,
-					)
-				)
+				gl.credit(item.income_account, amount, cost_center=item_cost_center)
 				if discount:
-					rows.append(
-						ledger.gl_row(
-							self,
-							settings.discount_account,
-							debit=discount,
-							cost_center=item_cost_center,
-							remarks=remarks,
-						)
-					)
+					gl.debit(settings.discount_account, discount, cost_center=item_cost_center)
 			else:
-				rows.append(
-					ledger.gl_row(
-						self,
-						item.income_account,
-						credit=amount - discount,
-						cost_center=item_cost_center,
-						remarks=remarks,
-					)
-				)
-		return rows
+				gl.credit(item.income_account, amount - discount, cost_center=item_cost_center)
+		return gl.rows
 
 	def derived_status(self, docstatus: int | None = None, as_of=None) -> str:
 		docstatus = self.docstatus if docstatus is None else docstatus
@@ -317,9 +280,9 @@ class FeeInvoice(Document):
 			getdate(as_of or nowdate()),
 		)
 
-	def load_balances_from_ledger(self, as_of=None):
+	def refresh_from_ledger(self):
 		"""Recompute outstanding/paid/status from the Payment Ledger and reflect them here."""
-		ledger.refresh_fee_invoice(self.name, as_of)
+		refresh_fee_invoice(self.name, self.flags.status_as_of)
 		values = frappe.db.get_value(
 			self.doctype, self.name, ["status", "outstanding_amount", "paid_amount"], as_dict=True
 		)
@@ -373,26 +336,13 @@ def validate_cancellation(doc: FeeInvoice) -> None:
 def blocking_documents(name: str) -> list[tuple[str, str]]:
 	"""Documents that allocate money to the invoice: other vouchers with a live Payment Ledger
 	Entry against it, and submitted Payment Allocations naming it."""
-	ple = frappe.qb.DocType("Payment Ledger Entry")
-	ledger_rows = (
-		frappe.qb.from_(ple)
-		.select(ple.voucher_type, ple.voucher_no)
-		.distinct()
-		.where(
-			(ple.against_voucher_type == FEE_INVOICE)
-			& (ple.against_voucher_no == name)
-			& (ple.delinked == 0)
-			& ((ple.voucher_type != FEE_INVOICE) | (ple.voucher_no != name))
-		)
-	).run()
 	allocations = frappe.get_all(
 		"Payment Allocation Item",
 		filters={"fee_invoice": name, "docstatus": 1, "parenttype": "Payment Allocation"},
 		pluck="parent",
 		distinct=True,
 	)
-	found = {(dt, dn) for dt, dn in ledger_rows} | {("Payment Allocation", dn) for dn in allocations}
-	return sorted(found)
+	return sorted(set(settling_vouchers(name)) | {("Payment Allocation", dn) for dn in allocations})
 
 
 def live_late_fees(name: str) -> list[str]:
@@ -408,7 +358,7 @@ def cancel_fee_invoice(name: str, reason: str) -> str:
 
 	The GL and Payment Ledger entries are reversed, the billing key is freed (a corrected invoice
 	can be issued), and the reason is kept on the invoice and in the audit log."""
-	ledger.lock_rows(FEE_INVOICE, [name])
+	lock_rows(FEE_INVOICE, [name])
 	doc = frappe.get_doc(FEE_INVOICE, name)
 	if doc.docstatus != 1:
 		frappe.throw(

@@ -6,11 +6,13 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import getdate
 
+from school_fees.accounts import get_fee_head_account
 from school_fees.core import late_fees
+from school_fees.core.billing import due_before
 from school_fees.core.errors import LateFeeError, ScheduleError
 from school_fees.core.installments import HUNDRED, validate_percentages
 from school_fees.core.money import ZERO, quantize, to_decimal
-from school_fees.school_fees.doctype.fee_head.fee_head import get_fee_head_account
+from school_fees.invoicing.late_fees import late_fee_rule
 
 
 class FeeStructureError(frappe.ValidationError):
@@ -134,7 +136,7 @@ class FeeStructure(Document):
 			labels[row.installment.casefold()] = row.idx
 			if not (row.issue_date and row.due_date):
 				continue  # mandatory, reported by Frappe
-			if getdate(row.due_date) < getdate(row.issue_date):
+			if due_before(getdate(row.due_date), getdate(row.issue_date)):
 				self.throw(
 					_(
 						"Fee Structure {0}, installment {1}: the due date {2} is before the issue date {3}."
@@ -272,13 +274,7 @@ class FeeStructure(Document):
 			self.throw(_("Fee Structure {0}: {1}").format(self.bold_name, str(e)))
 
 	def get_late_fee_rule(self) -> late_fees.LateFeeRule:
-		return late_fees.LateFeeRule(
-			grace_days=self.late_fee_grace_days or 0,
-			charge_type=self.late_fee_type,
-			value=to_decimal(self.late_fee_value),
-			frequency=self.late_fee_frequency,
-			cap=to_decimal(self.late_fee_cap),
-		)
+		return late_fee_rule(self)
 
 	def calculate_total(self):
 		precision = self.precision("total_amount") or 2

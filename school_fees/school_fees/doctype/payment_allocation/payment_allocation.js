@@ -1,7 +1,7 @@
 // Copyright (c) 2026, school_fees developers
 // For license information, please see license.txt
 
-const PAYMENTS = "school_fees.payments";
+const PAYMENTS = "school_fees.payments.credit";
 
 const SOURCES_BY_TYPE = {
 	Receipt: [],

@@ -1,33 +1,51 @@
 # Copyright (c) 2026, school_fees developers
 # For license information, please see license.txt
+"""Payment Allocation: a receipt, or credit / a deposit applied to invoices, a refund, or a deposit
+moved to credit (core.payment_types).
+
+The invoices it touches and the source it draws on are read from the ledger once per save; when
+submitting, that read happens after locking the source and then the invoices, with locking reads
+(payments.allocation.InvoiceBook), so every limit is checked against what is committed now.
+"""
 
 import frappe
 from frappe import _
-from frappe.model.document import Document
 from frappe.utils import flt, getdate
 
-from school_fees import ledger, payments
-from school_fees.bank_reconciliation import remove_from_bank_transactions
+from school_fees.accounts import get_mode_of_payment_account
+from school_fees.controllers.voucher import FeeVoucher
 from school_fees.core.allocation import Allocation, allocate, validate_allocations
 from school_fees.core.credits import check_source_use
 from school_fees.core.errors import AllocationError
 from school_fees.core.money import ZERO, quantize, to_decimal
-from school_fees.payments import (
+from school_fees.core.payment_types import (
 	APPLY_CREDIT,
 	APPLY_DEPOSIT,
 	DEPOSIT_TO_CREDIT,
 	RECEIPT,
 	REFUND,
 	TYPES_OPENING_CREDIT,
+	TYPES_WITH_AMOUNT,
 	TYPES_WITH_CASH,
 	TYPES_WITH_INVOICES,
+)
+from school_fees.ledger.balances import lock_rows
+from school_fees.ledger.writeback import refresh_deposit
+from school_fees.payments.allocation import (
+	InvoiceBook,
 	OverAllocationError,
 	PaymentAllocationError,
+	allocation_entries,
+	available_credit,
+	check_not_used,
+	source_label,
+	validate_source_document,
+	validate_student_customer,
 )
-from school_fees.setup.settings import get_company_settings
+from school_fees.settings import get_company_settings
 
 
-class PaymentAllocation(Document):
+class PaymentAllocation(FeeVoucher):
 	# begin: auto-generated types
 	# This code is auto-generated. Do not modify anything in this block.
 
@@ -68,31 +86,21 @@ class PaymentAllocation(Document):
 
 	def validate(self):
 		self.set_missing_values()
+		self.round_money()
 		self.validate_student()
 		self.clear_fields_of_other_types()
 		self.validate_amounts()
 		self.validate_source()
+		self.read_ledger()
 		self.set_allocations()
 		self.set_allocation_details()
 		self.validate_allocations()
 		self.calculate_totals()
-
-	def before_submit(self):
-		self.lock_and_recheck()
-
-	def on_submit(self):
-		self.make_gl_entries()
-		self.refresh_balances()
+		self.check_against_ledger()
 
 	def before_cancel(self):
 		if self.allocation_type in TYPES_OPENING_CREDIT:
-			payments.check_not_used(self)
-
-	def on_cancel(self):
-		ledger.ignore_ledger_links(self)
-		ledger.reverse(self)
-		self.refresh_balances()
-		remove_from_bank_transactions(self.doctype, self.name)
+			check_not_used(self)
 
 	# ------------------------------------------------------------ validate steps
 
@@ -104,10 +112,10 @@ class PaymentAllocation(Document):
 		if self.student and not self.customer:
 			self.customer = frappe.db.get_value("Student", self.student, "customer")
 		if self.allocation_type in TYPES_WITH_CASH and self.mode_of_payment and not self.paid_to:
-			self.paid_to = payments.get_mode_of_payment_account(self.mode_of_payment, self.company)
+			self.paid_to = get_mode_of_payment_account(self.mode_of_payment, self.company)
 
 	def validate_student(self):
-		payments.validate_student_customer(self, PaymentAllocationError)
+		validate_student_customer(self, PaymentAllocationError)
 
 	def clear_fields_of_other_types(self):
 		"""Fields that mean nothing for this type are emptied, so they never reach the ledger."""
@@ -129,7 +137,7 @@ class PaymentAllocation(Document):
 				_("Select the Mode of Payment or the cash/bank account the money was paid to or from."),
 				PaymentAllocationError,
 			)
-		if self.allocation_type in (RECEIPT, REFUND, DEPOSIT_TO_CREDIT) and flt(self.paid_amount) <= 0:
+		if self.allocation_type in TYPES_WITH_AMOUNT and flt(self.paid_amount) <= 0:
 			frappe.throw(_("The amount must be above zero."), PaymentAllocationError)
 		if flt(self.paid_amount) < 0:
 			frappe.throw(_("The amount must not be negative."), PaymentAllocationError)
@@ -144,7 +152,34 @@ class PaymentAllocation(Document):
 
 	def validate_source(self):
 		if self.allocation_type != RECEIPT:
-			payments.validate_source_document(self)
+			validate_source_document(self)
+
+	def read_ledger(self):
+		"""Read, once for this save, the invoices this allocation touches (the rows it has, or the
+		customer's open invoices when it has none) and what its source can still give. On submit the
+		source and then the invoices are locked first and read with locking reads."""
+		submitting = self.docstatus == 1
+		if submitting and self.source_doctype and self.source_name:
+			lock_rows(self.source_doctype, [self.source_name])
+		self.source_left = (
+			available_credit(
+				self.company, self.customer, self.source_doctype, self.source_name, for_update=submitting
+			)
+			if self.allocation_type != RECEIPT
+			else None
+		)
+		self.invoices = None
+		if self.allocation_type not in TYPES_WITH_INVOICES:
+			return
+		names = [row.fee_invoice for row in self.allocations if flt(row.allocated_amount) > 0]
+		self.invoices = InvoiceBook(
+			self.company,
+			self.customer,
+			names if self.allocations else None,
+			student=self.student,
+			posted_by=self.posting_date,
+			for_update=submitting,
+		)
 
 	def set_allocations(self):
 		"""Fill the allocation rows oldest due date first when the user left them empty."""
@@ -152,40 +187,16 @@ class PaymentAllocation(Document):
 			return
 		amount = to_decimal(self.paid_amount)
 		if self.allocation_type != RECEIPT:
-			available = self.source_available()
-			amount = min(amount, available) if amount > 0 else available
-		open_items = payments.get_open_invoices(
-			self.company, self.customer, self.student, posted_by=self.posting_date
-		)
-		proposed, _remainder = allocate(amount, open_items)
+			amount = min(amount, self.source_left) if amount > 0 else self.source_left
+		proposed, _remainder = allocate(amount, self.invoices.open_items())
 		for part in proposed:
 			self.append("allocations", {"fee_invoice": part.key, "allocated_amount": flt(part.amount)})
 
 	def set_allocation_details(self):
 		self.allocations = [row for row in self.allocations if flt(row.allocated_amount) > 0]
-		if not self.allocations:
-			return
-		details = {
-			row.name: row
-			for row in frappe.get_all(
-				"Fee Invoice",
-				filters={"name": ("in", [row.fee_invoice for row in self.allocations])},
-				fields=[
-					"name",
-					"student",
-					"installment",
-					"posting_date",
-					"due_date",
-					"company",
-					"customer",
-					"docstatus",
-				],
-			)
-		}
-		balances = ledger.receivable_balances("Fee Invoice", list(details))
 		for idx, row in enumerate(self.allocations, start=1):
 			row.idx = idx
-			invoice = details.get(row.fee_invoice)
+			invoice = self.invoices.get(row.fee_invoice)
 			if not invoice or invoice.docstatus != 1:
 				frappe.throw(
 					_("Row {0}: Fee Invoice {1} is not a submitted invoice.").format(idx, row.fee_invoice),
@@ -213,19 +224,16 @@ class PaymentAllocation(Document):
 				invoice.installment,
 				invoice.due_date,
 			)
-			row.outstanding_amount = flt(balances[row.fee_invoice])
+			row.outstanding_amount = flt(invoice.outstanding)
 
 	def validate_allocations(self):
-		if self.allocation_type in TYPES_WITH_INVOICES and self.allocation_type != RECEIPT:
-			if not self.allocations:
-				frappe.throw(
-					_("{0} has no open invoice of customer {1} to settle.").format(
-						_(self.allocation_type), self.customer
-					),
-					PaymentAllocationError,
-				)
-		names = [row.fee_invoice for row in self.allocations]
-		self.check_against_ledger(payments.get_open_invoices(self.company, self.customer, names=names))
+		if self.allocation_type in (APPLY_CREDIT, APPLY_DEPOSIT) and not self.allocations:
+			frappe.throw(
+				_("{0} has no open invoice of customer {1} to settle.").format(
+					_(self.allocation_type), self.customer
+				),
+				PaymentAllocationError,
+			)
 
 	def calculate_totals(self):
 		total = sum((to_decimal(row.allocated_amount) for row in self.allocations), ZERO)
@@ -239,30 +247,16 @@ class PaymentAllocation(Document):
 		else:
 			self.unallocated_amount = 0
 
-	# ------------------------------------------------------------ submit
-
-	def lock_and_recheck(self):
-		"""Lock the source, then the invoices (always in this order, names sorted, so two
-		allocations never wait on each other in a cycle), and check every amount again with
-		locking reads: what another allocation committed while we waited is now visible."""
-		if self.source_doctype and self.source_name:
-			ledger.lock_rows(self.source_doctype, [self.source_name])
-		names = [row.fee_invoice for row in self.allocations]
-		ledger.lock_rows("Fee Invoice", names)
-		self.check_against_ledger(
-			payments.get_open_invoices(self.company, self.customer, names=names, for_update=True),
-			for_update=True,
-		)
-
-	def check_against_ledger(self, open_items, for_update: bool = False):
+	def check_against_ledger(self):
 		"""No row above its invoice's outstanding, no invoice twice, and the total within the
 		receipt (Receipt) or within what the source still holds (every other type)."""
 		requested = [
 			Allocation(row.fee_invoice, to_decimal(row.allocated_amount)) for row in self.allocations
 		]
-		limit = to_decimal(self.paid_amount) if self.allocation_type == RECEIPT else None
 		try:
-			validate_allocations(limit, open_items, requested)
+			if self.invoices is not None:
+				limit = to_decimal(self.paid_amount) if self.allocation_type == RECEIPT else None
+				validate_allocations(limit, self.invoices.open_items(), requested)
 			if self.allocation_type != RECEIPT:
 				wanted = (
 					sum((part.amount for part in requested), ZERO)
@@ -270,9 +264,7 @@ class PaymentAllocation(Document):
 					else to_decimal(self.paid_amount)
 				)
 				check_source_use(
-					payments.source_label(self.source_doctype, self.source_name),
-					self.source_available(for_update=for_update),
-					wanted,
+					source_label(self.source_doctype, self.source_name), self.source_left, wanted
 				)
 		except AllocationError as error:
 			frappe.throw(
@@ -281,21 +273,16 @@ class PaymentAllocation(Document):
 				title=_("Over-allocation"),
 			)
 
-	def source_available(self, for_update: bool = False):
-		return payments.available_credit(
-			self.company, self.customer, self.source_doctype, self.source_name, for_update=for_update
-		)
+	# ------------------------------------------------------------ ledger
 
-	def make_gl_entries(self):
-		"""Post this allocation's GL (also called bare by Repost Accounting Ledger)."""
-		ledger.post(self, payments.build_gl_rows(self))
+	def get_gl_entries(self):
+		return allocation_entries(self)
 
-	# ------------------------------------------------------------ write-back
-
-	def refresh_balances(self):
+	def refresh_from_ledger(self):
 		"""Invoices, credit notes and receipts are refreshed by the Payment Ledger Entry hook, once
 		per row posted or reversed against them; a deposit has no Payment Ledger row, so it is
 		written here. This document's own open credit is read back for the form."""
-		payments.refresh_source(self.source_doctype, self.source_name)
+		if self.source_doctype == "Deposit" and self.source_name:
+			refresh_deposit(self.source_name)
 		if self.allocation_type in TYPES_OPENING_CREDIT:
 			self.remaining_amount = flt(frappe.db.get_value(self.doctype, self.name, "remaining_amount"))

@@ -5,7 +5,7 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
-from school_fees.setup.accounts import validate_account, validate_cost_center
+from school_fees.accounts import validate_company_settings_row
 
 
 class DuplicateCompanySettingsError(frappe.ValidationError):
@@ -58,42 +58,3 @@ class SchoolFeesSettings(Document):
 	def validate_bulk_job_threshold(self):
 		if self.bulk_job_threshold is not None and self.bulk_job_threshold < 1:
 			frappe.throw(_("Bulk Job Threshold must be at least 1 document."))
-
-
-def validate_company_settings_row(row):
-	"""Check that every account and the cost center of a company row belong to that company and have
-	the kind the ledger needs.
-
-	- receivable: a Receivable ledger account (the fee sub-ledger's control account);
-	- deposit: a Liability account that is neither Receivable nor Payable, so deposits stay off the
-	  Payment Ledger while keeping the party on their GL rows;
-	- income fallback: an Income account; credit, write-off and discount accounts: profit and loss.
-	"""
-	context = _("School Fees Settings, company {0}").format(frappe.bold(row.company))
-	validate_account(
-		row.receivable_account, row.company, context, _("Receivable Account"), account_type="Receivable"
-	)
-	validate_account(row.income_account, row.company, context, _("Income Account"), root_type="Income")
-	validate_account(
-		row.deposit_account,
-		row.company,
-		context,
-		_("Deposit Account"),
-		root_type="Liability",
-		forbidden_account_types=("Receivable", "Payable"),
-	)
-	for fieldname in (
-		"discount_account",
-		"concession_account",
-		"scholarship_account",
-		"cancelled_class_account",
-		"write_off_account",
-	):
-		validate_account(
-			row.get(fieldname),
-			row.company,
-			context,
-			_(row.meta.get_label(fieldname)),
-			report_type="Profit and Loss",
-		)
-	validate_cost_center(row.cost_center, row.company, context)

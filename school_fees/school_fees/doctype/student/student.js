@@ -36,7 +36,7 @@ frappe.ui.form.on("Student", {
 
 // ---- Fee invoices (owner: fee-invoice engineer; keep this block when editing the file) ---------
 // "Generate Fee Invoices": bills the student's fee groups (or one chosen structure / installment)
-// through school_fees.invoicing.make_fee_invoices; installments already billed are skipped.
+// through school_fees.invoicing.builder.make_fee_invoices; installments already billed are skipped.
 frappe.ui.form.on("Student", {
 	refresh(frm) {
 		if (frm.is_new() || !frappe.model.can_create("Fee Invoice")) return;
@@ -87,7 +87,7 @@ school_fees.student.generate_fee_invoices = function (frm) {
 			if (values.installment) args.installment = values.installment.trim();
 			frappe
 				.call({
-					method: "school_fees.invoicing.make_fee_invoices",
+					method: "school_fees.invoicing.builder.make_fee_invoices",
 					args,
 					freeze: true,
 					freeze_message: __("Generating fee invoices..."),

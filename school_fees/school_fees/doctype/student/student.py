@@ -6,6 +6,8 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import getdate
 
+from school_fees.indexes import add_unique_keys
+
 LEAVING_STATUSES = ("Withdrawn", "Graduated")
 
 
@@ -256,7 +258,4 @@ def get_default_leaf(doctype: str, selling_settings_field: str) -> str:
 
 
 def on_doctype_update():
-	"""Admission numbers are unique per company, even for two saves at the same moment."""
-	frappe.db.add_unique(
-		"Student", ["company", "admission_no"], constraint_name="unique_company_admission_no"
-	)
+	add_unique_keys()

@@ -1,12 +1,16 @@
-"""Read access to School Fees Settings for ledger and service code.
+"""School Fees Settings at run time: the per-company accounts and the site-wide switches.
 
 The per-company rows (receivable, income fallback, deposit liability, credit accounts by reason,
 cost center) live in the child table ``School Fees Settings.company_settings``; one row per company,
-created by :func:`school_fees.setup.install.setup_company`.
+created by :func:`school_fees.setup.install.setup_company` and checked by
+:func:`validate_company_settings_row`. The switches (auto-issue, overdue, late fees, auto-apply of
+credit) are read with :func:`setting_enabled`. The accounts of a row are checked by
+:func:`school_fees.accounts.validate_company_settings_row`.
 """
 
 import frappe
 from frappe import _
+from frappe.utils import cint
 
 SETTINGS_DOCTYPE = "School Fees Settings"
 COMPANY_SETTINGS_DOCTYPE = "School Fees Company Settings"
@@ -69,3 +73,19 @@ def get_company_settings(company: str) -> frappe._dict:
 			title=_("School Fees Settings Missing"),
 		)
 	return row
+
+
+def setting_enabled(fieldname: str) -> bool:
+	"""A School Fees Settings switch; a switch never saved takes its default from the DocType."""
+	values = frappe.db.get_singles_dict(SETTINGS_DOCTYPE)
+	if fieldname in values and values[fieldname] is not None:
+		return bool(cint(values[fieldname]))
+	field = frappe.get_meta(SETTINGS_DOCTYPE).get_field(fieldname)
+	return bool(cint(field.default)) if field else False
+
+
+def get_default_cost_center(company: str) -> str | None:
+	"""The company's School Fees cost center, else its ERPNext default cost center."""
+	return frappe.db.get_value(
+		COMPANY_SETTINGS_DOCTYPE, company_settings_filters(company), "cost_center"
+	) or frappe.db.get_value("Company", company, "cost_center")

@@ -10,16 +10,14 @@ from collections.abc import Callable
 
 import frappe
 from frappe import _
-from frappe.query_builder.functions import Coalesce, Sum
-from frappe.utils import cint, getdate, nowdate
+from frappe.utils import getdate, nowdate
 
-from school_fees import audit, ledger
-from school_fees.core.late_fees import LateFeeRule, chargeable_periods, late_fee_increment
-from school_fees.core.money import to_decimal
 from school_fees.core.status import ISSUED, OVERDUE, PARTIALLY_PAID
-from school_fees.invoicing import FEE_INVOICE, insert_invoice, late_fee_billing_key
+from school_fees.invoicing.late_fees import charge_late_fee
+from school_fees.ledger.writeback import refresh_fee_invoice
+from school_fees.settings import setting_enabled
 
-SETTINGS = "School Fees Settings"
+FEE_INVOICE = "Fee Invoice"
 BATCH_SIZE = 100
 
 
@@ -117,112 +115,10 @@ def issue_invoice(name: str, as_of) -> str | None:
 def refresh_status(name: str, as_of) -> str | None:
 	"""Recompute the invoice's status from the ledger as of `as_of`; its name when it changed."""
 	before = frappe.db.get_value(FEE_INVOICE, name, "status")
-	return name if ledger.refresh_fee_invoice(name, as_of) != before else None
-
-
-def charge_late_fee(name: str, as_of) -> str | None:
-	"""Create and submit the late-fee invoice for what `name` has earned since the last charge."""
-	ledger.lock_rows(FEE_INVOICE, [name])
-	invoice = frappe.get_doc(FEE_INVOICE, name)
-	outstanding = ledger.receivable_balance(FEE_INVOICE, name)
-	if invoice.docstatus != 1 or outstanding <= 0:
-		return None
-	structure = frappe.get_cached_doc("Fee Structure", invoice.fee_structure)
-	rule = late_fee_rule(structure)
-	days_overdue = (as_of - getdate(invoice.due_date)).days
-	precision = ledger.currency_precision(invoice.company)
-	already = late_fees_charged(name)
-	increment = late_fee_increment(rule, invoice.grand_total, days_overdue, already, precision)
-	if increment <= 0:
-		return None
-	if not structure.late_fee_head:
-		frappe.throw(
-			_("Fee Structure {0} charges late fees but has no Late Fee Head.").format(structure.name)
-		)
-	periods = chargeable_periods(rule, days_overdue)
-	late_fee = make_late_fee_invoice(
-		invoice, structure.late_fee_head, increment, as_of, periods, days_overdue
-	)
-	audit.log(
-		FEE_INVOICE,
-		name,
-		"Late Fee",
-		invoice.status,
-		invoice.status,
-		_("Late fee {0} charged by {1} ({2} days overdue, {3} period(s) charged in total)").format(
-			increment, late_fee.name, days_overdue, periods
-		),
-	)
-	return late_fee.name
-
-
-def make_late_fee_invoice(invoice, fee_head: str, amount, as_of, periods: int, days_overdue: int):
-	doc = frappe.new_doc(FEE_INVOICE)
-	doc.update(
-		{
-			"student": invoice.student,
-			"customer": invoice.customer,
-			"company": invoice.company,
-			"grade": invoice.grade,
-			"class_section": invoice.class_section,
-			"academic_term": invoice.academic_term,
-			"fee_structure": invoice.fee_structure,
-			"installment": invoice.installment,
-			"fee_group": invoice.fee_group,
-			"posting_date": as_of,
-			"due_date": as_of,
-			"is_late_fee": 1,
-			"late_fee_for": invoice.name,
-			"billing_key": late_fee_billing_key(invoice.name, periods),
-			"remarks": _("Late fee on {0} ({1} days overdue)").format(invoice.name, days_overdue),
-		}
-	)
-	doc.append(
-		"items",
-		{
-			"fee_head": fee_head,
-			"description": _("Late fee on {0}").format(invoice.name),
-			"amount": amount,
-		},
-	)
-	insert_invoice(doc, ignore_permissions=True)
-	doc.flags.ignore_permissions = True
-	doc.flags.status_as_of = as_of
-	doc.submit()
-	return doc
-
-
-def late_fee_rule(structure) -> LateFeeRule:
-	return LateFeeRule(
-		grace_days=cint(structure.late_fee_grace_days),
-		charge_type=structure.late_fee_type or "Flat",
-		value=to_decimal(structure.late_fee_value),
-		frequency=structure.late_fee_frequency or "Once",
-		cap=to_decimal(structure.late_fee_cap),
-	)
-
-
-def late_fees_charged(name: str):
-	"""Sum of the live (not cancelled) late-fee invoices charged on invoice `name`."""
-	fi = frappe.qb.DocType(FEE_INVOICE)
-	value = (
-		frappe.qb.from_(fi)
-		.select(Coalesce(Sum(fi.grand_total), 0))
-		.where((fi.late_fee_for == name) & (fi.is_late_fee == 1) & (fi.docstatus < 2))
-	).run()[0][0]
-	return to_decimal(value)
+	return name if refresh_fee_invoice(name, as_of) != before else None
 
 
 # ---------------------------------------------------------------- plumbing
-
-
-def setting_enabled(fieldname: str) -> bool:
-	"""A School Fees Settings switch; a switch never saved takes its default from the DocType."""
-	values = frappe.db.get_singles_dict(SETTINGS)
-	if fieldname in values and values[fieldname] is not None:
-		return bool(cint(values[fieldname]))
-	field = frappe.get_meta(SETTINGS).get_field(fieldname)
-	return bool(cint(field.default)) if field else False
 
 
 def process_invoices(names: list[str], action: Callable, as_of, error_title: str) -> list:

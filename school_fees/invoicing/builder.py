@@ -2,15 +2,10 @@
 
 `InvoiceBuilder` loads a fee structure once (schedule, per-component overrides, fee-head accounts,
 company settings, discounts) and builds fully computed, unsaved Fee Invoice documents for any
-number of students; the Billing Run bulk path and the single-student API below both use it.
-
-A *billing key* (student, fee structure, installment) is stored on every generated invoice in a
-column with a unique index. A live invoice (Draft or submitted) holds its key; cancelling frees it
-(the key is set to NULL). Two processes billing the same installment therefore cannot both
-succeed, whatever they do in memory.
+number of students; the Billing Run bulk path, the student sync and the single-student API below
+all use it. Each invoice carries its billing key (see invoicing.keys).
 """
 
-import hashlib
 from datetime import date
 from decimal import Decimal
 
@@ -21,16 +16,19 @@ from frappe.utils import flt, getdate, nowdate
 
 import erpnext
 
-from school_fees import ledger
+from school_fees.accounts import get_fee_head_account
+from school_fees.core.billing import billing_key
 from school_fees.core.discounts import DiscountRule, stack_discounts
 from school_fees.core.errors import DiscountError, ProrationError, ScheduleError
 from school_fees.core.installments import InstallmentSpec, installment_amounts, installment_periods
 from school_fees.core.money import ZERO, quantize, to_decimal
 from school_fees.core.proration import ONE, prorate_amounts, proration_factors
-from school_fees.setup.settings import get_company_settings
+from school_fees.invoicing.keys import existing_billing_keys, insert_invoice
+from school_fees.invoicing.structures import InvoiceGenerationError, check_billable, is_billable_structure
+from school_fees.ledger.posting import currency_precision
+from school_fees.settings import get_company_settings
 
 FEE_INVOICE = "Fee Invoice"
-BILLING_KEY_MAX_LENGTH = 140
 STUDENT_FIELDS = (
 	"name",
 	"student_name",
@@ -43,85 +41,6 @@ STUDENT_FIELDS = (
 	"leaving_date",
 	"status",
 )
-# Student changes that make the amounts of its unissued invoices stale
-RECALCULATING_STUDENT_FIELDS = (
-	"class_section",
-	"grade",
-	"status",
-	"leaving_date",
-	"joining_date",
-	"customer",
-)
-
-
-class InvoiceGenerationError(frappe.ValidationError):
-	"""A fee structure or a student cannot be billed as asked."""
-
-
-class DuplicateBillingError(frappe.ValidationError):
-	"""The installment already has a live invoice (its billing key is taken)."""
-
-
-# ---------------------------------------------------------------- billing keys
-
-
-def billing_key(student: str, fee_structure: str, installment: str) -> str:
-	"""The value of Fee Invoice.billing_key for one student's installment of a fee structure.
-
-	Readable (``student:structure:installment``) unless that would not fit the column, then a
-	digest of the same triple."""
-	key = f"{student}:{fee_structure}:{installment}"
-	if len(key) > BILLING_KEY_MAX_LENGTH:
-		key = "sha1:" + hashlib.sha1(key.encode()).hexdigest()
-	return key
-
-
-def late_fee_billing_key(original_invoice: str, period: int) -> str:
-	"""Key of the late fee charged on `original_invoice` up to its `period`-th chargeable period, so
-	the same period is never charged twice, even by two processes."""
-	return f"late:{original_invoice}:{period}"
-
-
-def existing_billing_keys(keys: list[str]) -> set[str]:
-	"""Which of `keys` already have a live (Draft or submitted) invoice — one query."""
-	if not keys:
-		return set()
-	return set(
-		frappe.get_all(
-			FEE_INVOICE,
-			filters={"billing_key": ("in", list(set(keys))), "docstatus": ("<", 2)},
-			pluck="billing_key",
-		)
-	)
-
-
-def invoice_holding_key(key: str) -> str | None:
-	return frappe.db.get_value(FEE_INVOICE, {"billing_key": key, "docstatus": ("<", 2)}, "name")
-
-
-def insert_invoice(doc: Document, ignore_permissions: bool = False) -> Document:
-	"""Insert a generated invoice; a billing key taken meanwhile (even by another process that
-	committed first) becomes a DuplicateBillingError naming the invoice that holds it."""
-	try:
-		return doc.insert(ignore_permissions=ignore_permissions)
-	except frappe.UniqueValidationError as e:
-		if not (doc.billing_key and "billing_key" in str(e)):
-			raise
-		frappe.clear_last_message()  # Frappe's generic "Billing Key must be unique"
-		frappe.throw(
-			duplicate_billing_message(doc.billing_key, invoice_holding_key(doc.billing_key)),
-			DuplicateBillingError,
-			title=_("Already Billed"),
-		)
-
-
-def duplicate_billing_message(key: str, holder: str | None) -> str:
-	return _("This installment is already billed by Fee Invoice {0} (billing key {1}).").format(
-		frappe.bold(holder or _("(another process, not yet visible)")), key
-	)
-
-
-# ---------------------------------------------------------------- the builder
 
 
 class InvoiceBuilder:
@@ -131,18 +50,12 @@ class InvoiceBuilder:
 	"""
 
 	def __init__(self, fee_structure: str):
+		check_billable(fee_structure, InvoiceGenerationError)
 		structure = frappe.get_doc("Fee Structure", fee_structure)
-		if structure.docstatus != 1:
-			frappe.throw(
-				_("Fee Structure {0} must be submitted before it can be billed.").format(
-					frappe.bold(fee_structure)
-				),
-				InvoiceGenerationError,
-			)
 		self.structure = structure
 		self.company = structure.company
 		self.settings = get_company_settings(self.company)
-		self.precision = ledger.currency_precision(self.company)
+		self.precision = currency_precision(self.company)
 		self.currency = erpnext.get_company_currency(self.company)
 		self.term = frappe.db.get_value(
 			"Academic Term", structure.academic_term, ["name", "start_date", "end_date"], as_dict=True
@@ -193,8 +106,6 @@ class InvoiceBuilder:
 		}
 
 	def _head_accounts(self, heads) -> dict[str, frappe._dict]:
-		from school_fees.school_fees.doctype.fee_head.fee_head import get_fee_head_account
-
 		return {head: get_fee_head_account(head, self.company) for head in heads}
 
 	def _discount_rules(self) -> dict[str, DiscountRule]:
@@ -552,108 +463,6 @@ def billing_targets(student: frappe._dict, fee_structure: str | None) -> list[tu
 	return targets
 
 
-def is_billable_structure(fee_structure: str | None) -> bool:
-	return bool(fee_structure) and frappe.db.get_value("Fee Structure", fee_structure, "docstatus") == 1
-
-
-# ---------------------------------------------------------------- student changes -> drafts
-
-
-def on_student_update(doc, method=None) -> None:
-	"""doc_event Student.on_update: a fee group added creates its Draft invoices; a group removed
-	or changed, a new class section, discounts, or a withdrawal recalculates (or deletes) the
-	student's Draft invoices. Issued invoices are never touched."""
-	change = student_change(doc.get_doc_before_save(), doc)
-	if change.relevant:
-		sync_student_drafts(doc.name, create_for_groups=change.groups_to_bill)
-
-
-def student_change(before, after) -> frappe._dict:
-	"""What changed on a Student that matters to its unissued invoices."""
-
-	def groups(doc):
-		return {
-			row.fee_group: (str(row.from_date or ""), str(row.to_date or ""))
-			for row in doc.get("fee_groups") or []
-		}
-
-	def discounts(doc):
-		return [row.fee_discount for row in doc.get("discounts") or []]
-
-	old_groups = groups(before) if before else {}
-	new_groups = groups(after)
-	added = [g for g in new_groups if g not in old_groups]
-	changed = [g for g in new_groups if g in old_groups and old_groups[g] != new_groups[g]]
-	removed = [g for g in old_groups if g not in new_groups]
-	fields_changed = bool(before) and any(
-		str(before.get(f) or "") != str(after.get(f) or "") for f in RECALCULATING_STUDENT_FIELDS
-	)
-	discounts_changed = bool(before) and discounts(before) != discounts(after)
-	return frappe._dict(
-		groups_to_bill=set(added + changed),
-		removed=removed,
-		relevant=bool(added or changed or removed or fields_changed or discounts_changed),
-	)
-
-
-def sync_student_drafts(student: str, create_for_groups: set[str] | None = None) -> frappe._dict:
-	"""Bring the student's Draft invoices in line with the student as saved: delete drafts of
-	removed fee groups and of installments no longer billed (after leaving), rebuild drafts whose
-	amounts or details changed, and create the drafts of `create_for_groups`."""
-	row = frappe._dict(InvoiceBuilder.student_rows([student])[0])
-	current_groups = {g.fee_group for g in row.fee_groups}
-	builders: dict[str, InvoiceBuilder] = {}
-
-	def builder(structure: str) -> InvoiceBuilder:
-		if structure not in builders:
-			builders[structure] = InvoiceBuilder(structure)
-		return builders[structure]
-
-	result = frappe._dict(created=[], updated=[], deleted=[])
-	for draft in frappe.get_all(
-		FEE_INVOICE,
-		filters={"student": student, "docstatus": 0, "is_late_fee": 0, "fee_structure": ("is", "set")},
-		fields=[
-			"name",
-			"fee_structure",
-			"installment",
-			"fee_group",
-			"posting_date",
-			"due_date",
-			"billing_run",
-		],
-		order_by="posting_date, name",
-	):
-		if draft.fee_group and draft.fee_group not in current_groups:
-			delete_draft(draft.name, _("Fee group {0} removed from the student").format(draft.fee_group))
-			result.deleted.append(draft.name)
-			continue
-		if not is_billable_structure(draft.fee_structure):
-			continue
-		expected = builder(draft.fee_structure).build(
-			row,
-			installment=draft.installment,
-			posting_date=draft.posting_date,
-			due_date=draft.due_date,
-			billing_run=draft.billing_run,
-			fee_group=draft.fee_group,
-		)
-		if not expected:
-			delete_draft(draft.name, _("Nothing left to bill for this installment (student left)"))
-			result.deleted.append(draft.name)
-		elif update_draft(draft.name, expected[0]):
-			result.updated.append(draft.name)
-
-	for structure, fee_group in group_structures(create_for_groups or set()):
-		docs = builder(structure).build(row, fee_group=fee_group)
-		taken = existing_billing_keys([doc.billing_key for doc in docs])
-		for doc in docs:
-			if doc.billing_key not in taken:
-				insert_invoice(doc, ignore_permissions=True)
-				result.created.append(doc.name)
-	return result
-
-
 def group_structures(fee_groups: set[str]) -> list[tuple[str, str]]:
 	"""(submitted fee structure, fee group) of the enabled `fee_groups`."""
 	if not fee_groups:
@@ -665,47 +474,3 @@ def group_structures(fee_groups: set[str]) -> list[tuple[str, str]]:
 		order_by="name",
 	)
 	return [(r.fee_structure, r.name) for r in rows if is_billable_structure(r.fee_structure)]
-
-
-INVOICE_COPY_FIELDS = (
-	"student_name",
-	"admission_no",
-	"customer",
-	"grade",
-	"class_section",
-	"academic_term",
-	"proration_factor",
-	"receivable_account",
-	"billing_key",
-)
-
-
-def draft_signature(doc) -> tuple:
-	items = tuple(
-		(i.fee_head, flt(i.amount), flt(i.discount_amount), i.income_account, i.cost_center)
-		for i in doc.items
-	)
-	discounts = tuple((d.fee_discount, d.fee_head, flt(d.amount)) for d in doc.discounts)
-	header = tuple(str(doc.get(f) or "") for f in INVOICE_COPY_FIELDS)
-	return items, discounts, header
-
-
-def update_draft(name: str, expected: Document) -> bool:
-	"""Rewrite a Draft invoice with freshly built values; True when anything changed."""
-	doc = frappe.get_doc(FEE_INVOICE, name)
-	if draft_signature(doc) == draft_signature(expected):
-		return False
-	for field in INVOICE_COPY_FIELDS:
-		doc.set(field, expected.get(field))
-	doc.set("items", [item.as_dict(no_default_fields=True) for item in expected.items])
-	doc.set("discounts", [row.as_dict(no_default_fields=True) for row in expected.discounts])
-	doc.flags.ignore_permissions = True
-	doc.save()
-	from school_fees.audit import log
-
-	log(FEE_INVOICE, name, "Recalculated", "Draft", "Draft", _("Amounts rebuilt from the student's changes"))
-	return True
-
-
-def delete_draft(name: str, reason: str) -> None:
-	frappe.delete_doc(FEE_INVOICE, name, ignore_permissions=True, flags={"deletion_reason": reason})

@@ -1,0 +1,1 @@
+"""Behaviour shared by the app's DocType controllers."""

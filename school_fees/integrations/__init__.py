@@ -1,0 +1,7 @@
+"""Where School Fees meets ERPNext's own accounting tools.
+
+- :mod:`~school_fees.integrations.advances`: guards that keep ERPNext's Payment Reconciliation and
+  advance allocation from re-using what the app applied from a Payment Entry or Journal Entry.
+- :mod:`~school_fees.integrations.bank_reconciliation`: receipts, refunds and deposits in ERPNext's
+  Bank Reconciliation Tool.
+"""

@@ -1,0 +1,92 @@
+"""The cached amounts of the app's documents, written back from the ledger.
+
+ERPNext never writes the app's `outstanding_amount` (its list is hard-coded to Sales/Purchase
+Invoice and Fees). So after every post and reversal, and on every Payment Ledger Entry submitted or
+cancelled against one of the app's vouchers (ERPNext's Payment Reconciliation can move rows onto a
+Fee Invoice), the figures are recomputed from the ledger inside the same transaction:
+
+- Fee Invoice: outstanding, paid and the derived status (a change is audited and must be an allowed
+  transition, see core.status);
+- Credit Note and credit-opening Payment Allocations: remaining open credit;
+- Deposit: the amount still held.
+"""
+
+from decimal import Decimal
+
+import frappe
+from frappe.utils import flt, getdate, nowdate
+
+from school_fees import audit
+from school_fees.core.money import ZERO, quantize, to_decimal
+from school_fees.core.status import invoice_status
+from school_fees.ledger.balances import liability_balance, receivable_balance
+
+FEE_INVOICE = "Fee Invoice"
+
+
+def refresh_fee_invoice(name: str, as_of=None) -> str | None:
+	"""Recompute paid_amount, outstanding_amount and status of a Fee Invoice from the Payment
+	Ledger and write them back (audit-logging a status change). Returns the new status."""
+	invoice = frappe.db.get_value(
+		FEE_INVOICE,
+		name,
+		["name", "docstatus", "grand_total", "due_date", "status", "outstanding_amount", "paid_amount"],
+		as_dict=True,
+		for_update=True,
+	)
+	if not invoice:
+		return None
+	grand_total = to_decimal(invoice.grand_total)
+	if invoice.docstatus == 1:
+		outstanding = receivable_balance(FEE_INVOICE, name, for_update=True)
+		paid = quantize(grand_total - outstanding)
+	else:
+		outstanding = ZERO if invoice.docstatus == 2 else grand_total
+		paid = ZERO
+	status = invoice_status(
+		invoice.docstatus, grand_total, outstanding, getdate(invoice.due_date), getdate(as_of or nowdate())
+	)
+	values = {}
+	if to_decimal(invoice.outstanding_amount) != outstanding:
+		values["outstanding_amount"] = flt(outstanding)
+	if to_decimal(invoice.paid_amount) != paid:
+		values["paid_amount"] = flt(paid)
+	if invoice.status != status:
+		audit.check_transition(FEE_INVOICE, name, invoice.status, status)
+		values["status"] = status
+	if values:
+		frappe.db.set_value(FEE_INVOICE, name, values, update_modified=False)
+	if invoice.status != status:
+		audit.log_status_change(FEE_INVOICE, name, invoice.status, status)
+	return status
+
+
+def refresh_credit_source(doctype: str, name: str) -> Decimal:
+	"""Write back the open credit of a Credit Note or a receipt (Payment Allocation) from the
+	Payment Ledger: the negative receivable balance against it."""
+	remaining = max(-receivable_balance(doctype, name, for_update=True), ZERO)
+	if frappe.get_meta(doctype).has_field("remaining_amount"):
+		frappe.db.set_value(doctype, name, "remaining_amount", flt(remaining), update_modified=False)
+	return remaining
+
+
+def refresh_deposit(name: str) -> Decimal:
+	"""Write back a Deposit's held amount from its balance on the deposit liability account."""
+	deposit = frappe.db.get_value("Deposit", name, ["deposit_account", "docstatus"], as_dict=True)
+	if not deposit:
+		return ZERO
+	held = ZERO
+	if deposit.docstatus == 1:
+		held = liability_balance(deposit.deposit_account, "Deposit", name, for_update=True)
+	frappe.db.set_value("Deposit", name, "remaining_amount", flt(held), update_modified=False)
+	return held
+
+
+def on_payment_ledger_entry_change(doc, method=None) -> None:
+	"""doc_event on Payment Ledger Entry submit/cancel: recompute the cached figures of the app's
+	voucher the row is against."""
+	voucher_type, voucher_no = doc.against_voucher_type, doc.against_voucher_no
+	if voucher_type == FEE_INVOICE:
+		refresh_fee_invoice(voucher_no)
+	elif voucher_type in ("Credit Note", "Payment Allocation") and frappe.db.exists(voucher_type, voucher_no):
+		refresh_credit_source(voucher_type, voucher_no)
