@@ -527,3 +527,34 @@ def test_repost_accounting_ledger_posts_the_same_rows_again(company, student):
 	assert invoice_state(inv.name) == (D(50), D(250), "Partially Paid")
 	assert remaining("Credit Note", note.name) == D(100)
 	assert remaining("Deposit", deposit.name) == D(50)
+
+
+# ---------------------------------------------------------------- money inputs at the boundary
+
+
+def test_a_receipt_of_a_sub_cent_amount_is_rounded_and_balances(company, student):
+	"""100.005 used to post a debit of 100.01 against credits of 100.00 and fail to balance."""
+	inv = invoice(company, student, 300)
+	receipt = make_payment_allocation(company, student.customer, paid_amount=100.005)
+	assert D(receipt.paid_amount) == D("100.01")
+	assert [(r.fee_invoice, D(r.allocated_amount)) for r in receipt.allocations] == [(inv.name, D("100.01"))]
+	assert_voucher_balances("Payment Allocation", receipt.name)
+	assert invoice_state(inv.name) == (D("199.99"), D("100.01"), "Partially Paid")
+
+
+def test_sub_cent_allocation_rows_are_rounded_too(company, student):
+	inv = invoice(company, student, 300)
+	receipt = make_payment_allocation(company, student.customer, paid_amount=50, allocations=[(inv.name, 49.996)])
+	assert D(receipt.allocations[0].allocated_amount) == D(50)
+	assert D(receipt.unallocated_amount) == D(0)
+	assert_voucher_balances("Payment Allocation", receipt.name)
+
+
+def test_an_amount_beyond_the_column_is_refused_with_a_message(company, student):
+	from school_fees.controllers.voucher import AmountTooLargeError
+
+	invoice(company, student, 300)
+	with pytest.raises(AmountTooLargeError, match="too large"):
+		make_payment_allocation(company, student.customer, paid_amount=10**13)
+	frappe.clear_messages()
+	assert not frappe.get_all("Payment Allocation", filters={"customer": student.customer, "paid_amount": (">", 10**12)})

@@ -14,35 +14,16 @@ frappe.ui.form.on("Deposit", {
 		render_history(frm);
 		if (frm.doc.docstatus === 1 && frm.doc.remaining_amount > 0) {
 			const create = (label, allocation_type) =>
-				frm.add_custom_button(label, () =>
-					frappe.new_doc("Payment Allocation", {
-						allocation_type,
-						company: frm.doc.company,
-						customer: frm.doc.customer,
-						student: frm.doc.student,
-						source_doctype: "Deposit",
-						source_name: frm.doc.name,
-					})
-				, __("Create"));
+				frm.add_custom_button(label, () => school_fees.form.use_source(frm, allocation_type), __("Create"));
 			create(__("Use for Invoices"), "Apply Deposit");
 			create(__("Move to Credit"), "Deposit to Credit");
 			create(__("Refund"), "Refund");
 		}
 	},
 
-	student(frm) {
-		if (!frm.doc.student) return;
-		frappe.db.get_value("Student", frm.doc.student, ["customer", "company"]).then(({ message }) => {
-			if (message) frm.set_value({ customer: message.customer, company: frm.doc.company || message.company });
-		});
-	},
+	student: (frm) => school_fees.form.set_customer_from_student(frm),
 
-	mode_of_payment(frm) {
-		if (!frm.doc.mode_of_payment || !frm.doc.company) return;
-		frappe.db
-			.get_value("Mode of Payment Account", { parent: frm.doc.mode_of_payment, company: frm.doc.company }, "default_account")
-			.then(({ message }) => message && frm.set_value("paid_to", message.default_account));
-	},
+	mode_of_payment: (frm) => school_fees.form.set_paid_to_from_mode_of_payment(frm),
 });
 
 function render_history(frm) {

@@ -66,8 +66,8 @@ frappe.ui.form.on("Payment Allocation", {
 			}
 		}
 		if (frm.doc.docstatus === 1 && frm.doc.remaining_amount > 0) {
-			frm.add_custom_button(__("Apply Credit"), () => make_from_source(frm, "Apply Credit"), __("Create"));
-			frm.add_custom_button(__("Refund"), () => make_from_source(frm, "Refund"), __("Create"));
+			frm.add_custom_button(__("Apply Credit"), () => school_fees.form.use_source(frm, "Apply Credit"), __("Create"));
+			frm.add_custom_button(__("Refund"), () => school_fees.form.use_source(frm, "Refund"), __("Create"));
 		}
 		show_available(frm);
 	},
@@ -79,19 +79,9 @@ frappe.ui.form.on("Payment Allocation", {
 		frm.trigger("refresh");
 	},
 
-	student(frm) {
-		if (!frm.doc.student) return;
-		frappe.db.get_value("Student", frm.doc.student, ["customer", "company"]).then(({ message }) => {
-			if (message) frm.set_value({ customer: message.customer, company: frm.doc.company || message.company });
-		});
-	},
+	student: (frm) => school_fees.form.set_customer_from_student(frm),
 
-	mode_of_payment(frm) {
-		if (!frm.doc.mode_of_payment || !frm.doc.company) return;
-		frappe.db
-			.get_value("Mode of Payment Account", { parent: frm.doc.mode_of_payment, company: frm.doc.company }, "default_account")
-			.then(({ message }) => message && frm.set_value("paid_to", message.default_account));
-	},
+	mode_of_payment: (frm) => school_fees.form.set_paid_to_from_mode_of_payment(frm),
 
 	source_name: show_available,
 	customer: show_available,
@@ -153,13 +143,3 @@ function pick_open_credit(frm) {
 		});
 }
 
-function make_from_source(frm, allocation_type) {
-	frappe.new_doc("Payment Allocation", {
-		allocation_type,
-		company: frm.doc.company,
-		customer: frm.doc.customer,
-		student: frm.doc.student,
-		source_doctype: frm.doc.doctype,
-		source_name: frm.doc.name,
-	});
-}

@@ -1,0 +1,41 @@
+// Desk helpers shared by the School Fees form scripts (app_include_js in hooks.py).
+
+frappe.provide("school_fees.form");
+
+Object.assign(school_fees.form, {
+	// Student picked on a payment document: its billing customer, and its school when none is set.
+	set_customer_from_student(frm) {
+		if (!frm.doc.student) return;
+		frappe.db.get_value("Student", frm.doc.student, ["customer", "company"]).then(({ message }) => {
+			if (message) frm.set_value({ customer: message.customer, company: frm.doc.company || message.company });
+		});
+	},
+
+	// Mode of payment picked: its default cash/bank account in the school, through ERPNext's own
+	// whitelisted look-up (the "Mode of Payment Account" child table cannot be read from a form).
+	set_paid_to_from_mode_of_payment(frm) {
+		if (!frm.doc.mode_of_payment || !frm.doc.company) return;
+		frappe
+			.call({
+				method: "erpnext.accounts.doctype.sales_invoice.sales_invoice.get_bank_cash_account",
+				args: { mode_of_payment: frm.doc.mode_of_payment, company: frm.doc.company },
+			})
+			.then(({ message }) => message && message.account && frm.set_value("paid_to", message.account));
+	},
+
+	// A new Payment Allocation drawing on this credit or deposit, dated today; a refund or a move to
+	// credit starts with everything the source still holds.
+	use_source(frm, allocation_type) {
+		const takes_amount = ["Refund", "Deposit to Credit"].includes(allocation_type);
+		frappe.new_doc("Payment Allocation", {
+			allocation_type,
+			posting_date: frappe.datetime.get_today(),
+			paid_amount: takes_amount ? frm.doc.remaining_amount : undefined,
+			company: frm.doc.company,
+			customer: frm.doc.customer,
+			student: frm.doc.student,
+			source_doctype: frm.doc.doctype,
+			source_name: frm.doc.name,
+		});
+	},
+});
