@@ -61,6 +61,20 @@ class FeeVoucher(Document):
 
 	# ------------------------------------------------------------ shared validate steps
 
+	def set_party_from_student(self, error: type[frappe.ValidationError]):
+		"""The customer and the school default to the student's."""
+		if not self.get("student"):
+			return
+		student = frappe.db.get_value("Student", self.student, ["customer", "company"], as_dict=True)
+		if not student:
+			frappe.throw(frappe._("Student {0} not found.").format(self.student), error)
+		self.customer = self.customer or student.customer
+		self.company = self.company or student.company
+
+	def set_company_currency(self):
+		"""Every fee document is in its school's currency."""
+		self.currency = frappe.get_cached_value("Company", self.company, "default_currency")
+
 	def round_money(self):
 		"""Round every money input to the currency precision and refuse what the column cannot hold,
 		so no rule and no ledger row ever sees a sub-cent or an overflowing amount."""

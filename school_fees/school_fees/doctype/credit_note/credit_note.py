@@ -72,17 +72,12 @@ class CreditNote(FeeVoucher):
 	# ------------------------------------------------------------ validate steps
 
 	def set_missing_values(self):
-		if self.student:
-			student = frappe.db.get_value("Student", self.student, ["customer", "company"], as_dict=True)
-			if not student:
-				frappe.throw(_("Student {0} not found.").format(self.student), CreditNoteError)
-			self.customer = self.customer or student.customer
-			self.company = self.company or student.company
+		self.set_party_from_student(CreditNoteError)
 		settings = get_company_settings(self.company)
 		self.receivable_account = settings.receivable_account
 		self.credit_account = settings.get(CREDIT_ACCOUNT_FIELDS[self.reason_type])
 		self.cost_center = self.cost_center or settings.cost_center
-		self.currency = frappe.get_cached_value("Company", self.company, "default_currency")
+		self.set_company_currency()
 		if not self.credit_account:
 			frappe.throw(
 				_("Set the {0} account of company {1} in School Fees Settings.").format(

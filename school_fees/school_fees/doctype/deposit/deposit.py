@@ -68,16 +68,11 @@ class Deposit(FeeVoucher):
 	# ------------------------------------------------------------ validate steps
 
 	def set_missing_values(self):
-		if self.student:
-			student = frappe.db.get_value("Student", self.student, ["customer", "company"], as_dict=True)
-			if not student:
-				frappe.throw(_("Student {0} not found.").format(self.student), DepositError)
-			self.customer = self.customer or student.customer
-			self.company = self.company or student.company
+		self.set_party_from_student(DepositError)
 		settings = get_company_settings(self.company)
 		self.deposit_account = settings.deposit_account
 		self.cost_center = self.cost_center or settings.cost_center
-		self.currency = frappe.get_cached_value("Company", self.company, "default_currency")
+		self.set_company_currency()
 		if self.mode_of_payment and not self.paid_to:
 			self.paid_to = get_mode_of_payment_account(self.mode_of_payment, self.company)
 
