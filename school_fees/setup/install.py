@@ -5,6 +5,14 @@ What install adds to a site, and what uninstall does with it:
 - Roles Fees Manager, Fee Cashier, Class Teacher, Principal, Trust Administrator (desk access).
   Created in ``before_install`` so that the DocType permissions can name them during the first sync.
   Uninstall unassigns and deletes them.
+- Select and read rights for those roles on the ERPNext DocTypes the fee forms link to (Customer,
+  Company, Account, Mode of Payment, Cost Center; see :data:`ERPNEXT_PERMISSIONS`), as Custom DocPerm
+  rows made with Frappe's own ``add_permission``: without them a Fee Cashier cannot pick the customer,
+  the school or the cash account of a receipt. Uninstall deletes the rows, and puts a DocType back on
+  its standard permissions when install was what customized it and nobody changed it since.
+- On migrate, two repairs of what a DocType change cannot reach on a site that has documents: the
+  naming-series options Frappe froze in a Property Setter get the app's new series (one per Payment
+  Allocation type), and fee documents saved without a currency get their school's.
 - Accounting-dimension custom fields on the app's vouchers (``accounting_dimension_doctypes`` in
   hooks), made with ERPNext's own helper. Uninstall deletes every Custom Field and Property Setter
   that targets one of the app's DocTypes (Frappe drops the DocTypes but not their customizations).
@@ -18,8 +26,15 @@ import click
 
 import frappe
 from frappe import _
+from frappe.permissions import (
+	add_permission,
+	reset_perms,
+	rights,
+	setup_custom_perms,
+	update_permission_property,
+)
 from frappe.query_builder.functions import Max
-from frappe.utils import strip_html
+from frappe.utils import create_batch, strip_html
 
 from school_fees.accounts import validate_company_settings_row
 from school_fees.indexes import add_unique_keys
@@ -48,6 +63,23 @@ WRITE_OFF_ACCOUNT = "Fee Write-offs"
 # uninstall never deletes an account a user made before installing the app.
 CREATED_ACCOUNT_KEY = "school_fees_created_account"
 
+# What the app's roles may do on ERPNext DocTypes: only what the fee forms need to link to them
+# ("select": pick it in a link field; "read": fetch its values into the form). A cashier records
+# receipts and deposits (customer, school, cash/bank account, mode of payment, cost center) and edits
+# none of these masters; the reading roles pick a school in list and report filters.
+LINK_RIGHTS = ("select", "read")
+FORM_LINKS = ("Customer", "Company", "Account", "Mode of Payment", "Cost Center")
+ERPNEXT_PERMISSIONS = {
+	"Fee Cashier": dict.fromkeys(FORM_LINKS, LINK_RIGHTS),
+	"Fees Manager": dict.fromkeys(FORM_LINKS, LINK_RIGHTS),
+	"Principal": {"Company": LINK_RIGHTS},
+	"Trust Administrator": {"Company": LINK_RIGHTS},
+	"Class Teacher": {"Company": LINK_RIGHTS},
+}
+# DefaultValue key remembering the DocTypes whose permissions install customized (Frappe copies the
+# standard rows into Custom DocPerm first), so that uninstall can put them back on their standard rows.
+CUSTOMIZED_PERMISSIONS_KEY = "school_fees_customized_permissions"
+
 
 class IncompatibleAppError(frappe.ValidationError):
 	"""The site has an app installed that cannot live next to School Fees."""
@@ -67,6 +99,7 @@ def before_install():
 
 def after_install():
 	ensure_roles()
+	add_erpnext_permissions()
 	create_accounting_dimension_fields()
 	ensure_settings()
 	allow_repost_of_vouchers()
@@ -75,6 +108,9 @@ def after_install():
 
 def after_migrate():
 	ensure_roles()
+	add_erpnext_permissions()
+	add_naming_series_options()
+	fill_missing_currencies()
 	create_accounting_dimension_fields()
 	ensure_settings()
 	ensure_indexes()
@@ -87,6 +123,7 @@ def before_uninstall():
 		click.echo(_("Kept account {0}: it {1}.").format(account, reason))
 	remove_custom_fields()
 	disallow_repost_of_vouchers()
+	remove_erpnext_permissions()
 	remove_roles()
 
 
@@ -117,6 +154,83 @@ def ensure_roles():
 		frappe.get_doc({"doctype": "Role", "role_name": role, "desk_access": 1}).insert(
 			ignore_permissions=True
 		)
+
+
+def add_erpnext_permissions():
+	"""Grant :data:`ERPNEXT_PERMISSIONS` as Custom DocPerm rows (level 0), through Frappe's own helpers.
+
+	Idempotent: a right already granted is left alone, and rights an administrator added to the row
+	are kept."""
+	for role, doctypes in ERPNEXT_PERMISSIONS.items():
+		if not frappe.db.exists("Role", role):
+			continue
+		for doctype, wanted in doctypes.items():
+			if not frappe.db.exists("DocType", doctype):
+				continue
+			grant_permission(doctype, role, wanted)
+
+
+def grant_permission(doctype: str, role: str, wanted: tuple[str, ...]):
+	if setup_custom_perms(doctype):
+		frappe.defaults.add_global_default(CUSTOMIZED_PERMISSIONS_KEY, doctype)
+	row = {"parent": doctype, "role": role, "permlevel": 0, "if_owner": 0}
+	if not frappe.db.exists("Custom DocPerm", row):
+		add_permission(doctype, role, permlevel=0, ptype=wanted[0])
+	granted = frappe.db.get_value("Custom DocPerm", row, list(wanted), as_dict=True)
+	missing = [right for right in wanted if not granted.get(right)]
+	for right in missing:
+		update_permission_property(doctype, role, 0, right, 1, validate=False)
+	if missing:
+		frappe.clear_cache(doctype=doctype)
+
+
+def add_naming_series_options():
+	"""Offer every series the app's DocTypes declare, also on a site that already has documents.
+
+	When Frappe reloads a DocType that has records it keeps the naming-series options in a Property
+	Setter (``DocType.before_reload``), so a series the app adds later (Payment Allocation: one per
+	type) would never reach that site. Append the missing ones; series a user added stay."""
+	doctypes = frappe.get_all("DocType", filters={"module": MODULE}, pluck="name")
+	setters = frappe.get_all(
+		"Property Setter",
+		filters={"doc_type": ("in", doctypes), "field_name": "naming_series", "property": "options"},
+		fields=["name", "doc_type", "value"],
+	)
+	for setter in setters:
+		declared = frappe.db.get_value(
+			"DocField", {"parent": setter.doc_type, "fieldname": "naming_series"}, "options"
+		)
+		offered = [series for series in (setter.value or "").split("\n") if series]
+		missing = [series for series in (declared or "").split("\n") if series and series not in offered]
+		if missing:
+			frappe.db.set_value("Property Setter", setter.name, "value", "\n".join(offered + missing))
+			frappe.clear_cache(doctype=setter.doc_type)
+
+
+def fill_missing_currencies():
+	"""Give every fee document saved without a currency its school's currency, so amounts never show
+	in the site's default currency (documents saved before their DocType had a currency field).
+
+	Only the rows found missing one (a plain read) are updated, school by school, by name."""
+	for doctype in frappe.get_all("DocType", filters={"module": MODULE, "istable": 0}, pluck="name"):
+		meta = frappe.get_meta(doctype)
+		if meta.issingle or not (meta.has_field("currency") and meta.has_field("company")):
+			continue
+		missing = frappe.get_all(
+			doctype, filters={"currency": ("is", "not set")}, fields=["name", "company"], order_by="name"
+		)
+		by_company = {}
+		for row in missing:
+			by_company.setdefault(row.company, []).append(row.name)
+		document = frappe.qb.DocType(doctype)
+		for company, names in by_company.items():
+			currency = frappe.get_cached_value("Company", company, "default_currency") if company else None
+			if not currency:
+				continue
+			for batch in create_batch(names, 500):
+				frappe.qb.update(document).set(document.currency, currency).where(
+					document.name.isin(batch)
+				).run()
 
 
 def get_voucher_doctypes() -> list[str]:
@@ -404,6 +518,32 @@ def remove_custom_fields():
 	frappe.db.delete("Property Setter", {"doc_type": ("in", doctypes)})
 	for doctype in doctypes:
 		frappe.clear_cache(doctype=doctype)
+
+
+def remove_erpnext_permissions():
+	"""Delete the Custom DocPerm rows of :data:`ERPNEXT_PERMISSIONS`. A DocType whose permissions install
+	customized goes back to its standard rows when what is left is exactly a copy of them (nobody
+	changed its permissions since); otherwise the administrator's changes are kept."""
+	for role, doctypes in ERPNEXT_PERMISSIONS.items():
+		frappe.db.delete("Custom DocPerm", {"role": role, "parent": ("in", list(doctypes))})
+	customized = frappe.get_all(
+		"DefaultValue",
+		filters={"parent": "__default", "defkey": CUSTOMIZED_PERMISSIONS_KEY},
+		pluck="defvalue",
+	)
+	for doctype in customized:
+		frappe.defaults.clear_default(key=CUSTOMIZED_PERMISSIONS_KEY, value=doctype, parent="__default")
+		if permission_rows("Custom DocPerm", doctype) == permission_rows("DocPerm", doctype):
+			reset_perms(doctype)
+	for doctype in {doctype for doctypes in ERPNEXT_PERMISSIONS.values() for doctype in doctypes}:
+		frappe.clear_cache(doctype=doctype)
+
+
+def permission_rows(table: str, doctype: str) -> list[tuple]:
+	"""A DocType's permission rules as comparable tuples (role, level, if owner, every right)."""
+	fields = ["role", "permlevel", "if_owner", *rights]
+	rows = frappe.get_all(table, filters={"parent": doctype}, fields=fields)
+	return sorted(tuple(row[field] or 0 for field in fields) for row in rows)
 
 
 def remove_roles():
