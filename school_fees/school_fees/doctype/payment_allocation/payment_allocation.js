@@ -10,6 +10,14 @@ const SOURCES_BY_TYPE = {
 	Refund: ["Credit Note", "Payment Allocation", "Payment Entry", "Journal Entry", "Deposit"],
 	"Deposit to Credit": ["Deposit"],
 };
+// Each type has its own series (the server decides; this only shows it on a new form)
+const NAMING_SERIES = {
+	Receipt: "RCPT-.YYYY.-",
+	"Apply Credit": "CDAP-.YYYY.-",
+	"Apply Deposit": "DPAP-.YYYY.-",
+	Refund: "RFND-.YYYY.-",
+	"Deposit to Credit": "DTC-.YYYY.-",
+};
 const TYPES_WITH_CASH = ["Receipt", "Refund"];
 const TYPES_WITH_INVOICES = ["Receipt", "Apply Credit", "Apply Deposit"];
 
@@ -48,6 +56,11 @@ frappe.ui.form.on("Payment Allocation", {
 		}));
 	},
 
+	onload(frm) {
+		set_currency(frm);
+		set_naming_series(frm);
+	},
+
 	refresh(frm) {
 		frm.toggle_display("payment_section", TYPES_WITH_CASH.includes(frm.doc.allocation_type));
 		frm.toggle_display("source_section", frm.doc.allocation_type !== "Receipt");
@@ -76,7 +89,13 @@ frappe.ui.form.on("Payment Allocation", {
 		if (!(SOURCES_BY_TYPE[frm.doc.allocation_type] || []).includes(frm.doc.source_doctype)) {
 			frm.set_value({ source_doctype: null, source_name: null });
 		}
+		set_naming_series(frm);
 		frm.trigger("refresh");
+	},
+
+	company(frm) {
+		set_currency(frm);
+		show_available(frm);
 	},
 
 	student: (frm) => school_fees.form.set_customer_from_student(frm),
@@ -86,6 +105,23 @@ frappe.ui.form.on("Payment Allocation", {
 	source_name: show_available,
 	customer: show_available,
 });
+
+// Amounts are in the school's currency, never the site's default one: ERPNext boots every company's
+// default currency (erpnext.get_currency), so a new voucher shows it before its first save.
+function company_currency(frm) {
+	return frm.doc.currency || erpnext.get_currency(frm.doc.company);
+}
+
+function set_currency(frm) {
+	if (frm.doc.docstatus !== 0 || !frm.doc.company) return;
+	const currency = erpnext.get_currency(frm.doc.company);
+	if (currency && frm.doc.currency !== currency) frm.set_value("currency", currency);
+}
+
+function set_naming_series(frm) {
+	const series = NAMING_SERIES[frm.doc.allocation_type];
+	if (frm.is_new() && series && frm.doc.naming_series !== series) frm.set_value("naming_series", series);
+}
 
 function show_available(frm) {
 	frm.dashboard.clear_headline();
@@ -102,7 +138,7 @@ function show_available(frm) {
 				__("{0} {1} can still give {2}", [
 					__(frm.doc.source_doctype),
 					frm.doc.source_name,
-					format_currency(message, frm.doc.currency),
+					format_currency(message, company_currency(frm)),
 				])
 			);
 		});
@@ -128,7 +164,7 @@ function pick_open_credit(frm) {
 						reqd: 1,
 						options: rows.map((row) => ({
 							value: `${row.source_doctype}::${row.source_name}`,
-							label: `${__(row.source_doctype)} ${row.source_name} (${frappe.datetime.str_to_user(row.posting_date)}): ${format_currency(row.available, frm.doc.currency)}`,
+							label: `${__(row.source_doctype)} ${row.source_name} (${frappe.datetime.str_to_user(row.posting_date)}): ${format_currency(row.available, company_currency(frm))}`,
 						})),
 					},
 				],

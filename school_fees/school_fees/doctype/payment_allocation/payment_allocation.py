@@ -44,6 +44,15 @@ from school_fees.payments.allocation import (
 )
 from school_fees.settings import get_company_settings
 
+# Each kind of allocation is numbered in its own series, so a number says what the voucher is
+NAMING_SERIES_BY_TYPE = {
+	RECEIPT: "RCPT-.YYYY.-",
+	APPLY_CREDIT: "CDAP-.YYYY.-",
+	APPLY_DEPOSIT: "DPAP-.YYYY.-",
+	REFUND: "RFND-.YYYY.-",
+	DEPOSIT_TO_CREDIT: "DTC-.YYYY.-",
+}
+
 
 class PaymentAllocation(FeeVoucher):
 	# begin: auto-generated types
@@ -67,7 +76,9 @@ class PaymentAllocation(FeeVoucher):
 		currency: DF.Link | None
 		customer: DF.Link
 		mode_of_payment: DF.Link | None
-		naming_series: DF.Literal["RCPT-.YYYY.-"]
+		naming_series: DF.Literal[
+			"RCPT-.YYYY.-", "CDAP-.YYYY.-", "DPAP-.YYYY.-", "RFND-.YYYY.-", "DTC-.YYYY.-"
+		]
 		paid_amount: DF.Currency
 		paid_to: DF.Link | None
 		posting_date: DF.Date
@@ -83,6 +94,10 @@ class PaymentAllocation(FeeVoucher):
 		total_allocated: DF.Currency
 		unallocated_amount: DF.Currency
 	# end: auto-generated types
+
+	def before_naming(self):
+		"""The type decides the series (a receipt number is never given to a refund)."""
+		self.naming_series = NAMING_SERIES_BY_TYPE.get(self.allocation_type, self.naming_series)
 
 	def validate(self):
 		self.set_missing_values()
