@@ -36,6 +36,7 @@ frappe.ui.form.on("Billing Run", {
 	refresh(frm) {
 		const running = BILLING_RUN_RUNNING.includes(frm.doc.status);
 		school_fees.billing_run.lock_fields(frm);
+		school_fees.billing_run.set_installment_options(frm);
 		frm.get_field("preview_html").$wrapper.empty();
 
 		if (!frm.is_new() && !running) {
@@ -73,9 +74,35 @@ frappe.ui.form.on("Billing Run", {
 	academic_term(frm) {
 		if (frm.doc.fee_structure) frm.set_value("fee_structure", null);
 	},
+
+	fee_structure(frm) {
+		// a label of another structure means nothing for this one
+		school_fees.billing_run.set_installment_options(frm, { clear_unknown: true });
+	},
 });
 
 Object.assign(school_fees.billing_run, {
+	// The Installment field offers the structure's installments (blank = all of them)
+	set_installment_options(frm, { clear_unknown = false } = {}) {
+		const field = frm.get_field("installment");
+		const apply = (options) => {
+			frm.set_df_property("installment", "options", options);
+			field.set_data(options);
+			const known = options.some((option) => option.value === frm.doc.installment);
+			if (clear_unknown && frm.doc.installment && !known) frm.set_value("installment", null);
+		};
+		if (!frm.doc.fee_structure) {
+			apply([]);
+			return;
+		}
+		frappe
+			.call({
+				method: "school_fees.school_fees.doctype.billing_run.billing_run.get_installment_options",
+				args: { fee_structure: frm.doc.fee_structure },
+			})
+			.then(({ message }) => apply(message || []));
+	},
+
 	// A run that is running or has invoices describes what it billed: only its reference stays editable
 	lock_fields(frm) {
 		const locked =

@@ -51,6 +51,7 @@ class BillingRun(Document):
 		class_section: DF.Link | None
 		company: DF.Link
 		created_count: DF.Int
+		currency: DF.Link | None
 		due_date: DF.Date | None
 		errors: DF.Table[BillingRunError]
 		exclusions: DF.Table[BillingRunExclusion]
@@ -58,7 +59,7 @@ class BillingRun(Document):
 		fee_group: DF.Link | None
 		fee_structure: DF.Link
 		grade: DF.Link | None
-		installment: DF.Data | None
+		installment: DF.Autocomplete | None
 		issue_invoices: DF.Check
 		job_id: DF.Data | None
 		naming_series: DF.Literal["BR-.YYYY.-"]
@@ -74,6 +75,7 @@ class BillingRun(Document):
 	# end: auto-generated types
 
 	def validate(self):
+		self.set_currency()
 		self.validate_not_started()
 		self.validate_fee_structure()
 		self.validate_installment()
@@ -94,7 +96,16 @@ class BillingRun(Document):
 				title=_("Billing Run Cannot Be Deleted"),
 			)
 
+	def onload(self):
+		# runs saved before the currency field existed still show their total in the school's currency
+		if not self.currency and self.company:
+			self.currency = company_currency(self.company)
+
 	# ------------------------------------------------------------ validate steps
+
+	def set_currency(self):
+		"""The run's total is in its school's currency, whatever the site's default."""
+		self.currency = company_currency(self.company) if self.company else None
 
 	def validate_not_started(self):
 		"""A run that is queued, running or has invoices describes what it billed: only its
@@ -157,12 +168,7 @@ class BillingRun(Document):
 			)
 
 	def installment_labels(self) -> list[str]:
-		return frappe.get_all(
-			"Fee Structure Installment",
-			filters={"parent": self.fee_structure, "parenttype": "Fee Structure"},
-			pluck="installment",
-			order_by="idx",
-		)
+		return installment_labels(self.fee_structure)
 
 	def validate_dates(self):
 		check_due_date(self.posting_date, self.due_date, BillingRunValidationError)
@@ -251,3 +257,38 @@ class BillingRun(Document):
 			)
 		enqueue_run(self)
 		return self.status
+
+
+def company_currency(company: str) -> str | None:
+	return frappe.get_cached_value("Company", company, "default_currency")
+
+
+def installment_labels(fee_structure: str) -> list[str]:
+	return frappe.get_all(
+		"Fee Structure Installment",
+		filters={"parent": fee_structure, "parenttype": "Fee Structure"},
+		pluck="installment",
+		order_by="idx",
+	)
+
+
+@frappe.whitelist()
+def get_installment_options(fee_structure: str) -> list[dict]:
+	"""The installments of a fee structure for the run's Installment field: label, with its dates."""
+	frappe.has_permission("Fee Structure", "read", fee_structure, throw=True)
+	rows = frappe.get_all(
+		"Fee Structure Installment",
+		filters={"parent": fee_structure, "parenttype": "Fee Structure"},
+		fields=["installment", "issue_date", "due_date"],
+		order_by="idx",
+	)
+	return [
+		{
+			"value": row.installment,
+			"label": row.installment,
+			"description": _("Issued {0}, due {1}").format(
+				frappe.format(row.issue_date, "Date"), frappe.format(row.due_date, "Date")
+			),
+		}
+		for row in rows
+	]
