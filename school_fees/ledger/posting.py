@@ -26,6 +26,7 @@ from erpnext.accounts.general_ledger import (
 from erpnext.accounts.utils import get_fiscal_year, get_payment_ledger_entries
 
 from school_fees.core.money import ZERO, quantize, to_decimal
+from school_fees.ledger import writeback
 
 # Documents that link to a voucher only because the ledger does; cancelling the voucher must not
 # be blocked by them (ERPNext sets the same list on its own vouchers).
@@ -162,9 +163,13 @@ def prepare(rows: list[frappe._dict]) -> list[frappe._dict]:
 def post(doc, rows: list[frappe._dict]) -> None:
 	"""Post `rows` (built with VoucherEntries) for a submitted `doc` through ERPNext's
 	make_gl_entries, which validates accounting periods, frozen dates and balance, and writes
-	Payment Ledger Entries for the receivable rows."""
+	Payment Ledger Entries for the receivable rows; then write back, at once, every app voucher
+	the rows are against."""
 	assert_balanced(rows, doc)
-	make_gl_entries(set_against(non_zero(rows)), merge_entries=True)
+	rows = set_against(non_zero(rows))
+	with writeback.deferred():
+		make_gl_entries(rows, merge_entries=True)
+	writeback.refresh_against(rows)
 
 
 def reverse(doc) -> None:

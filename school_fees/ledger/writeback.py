@@ -11,6 +11,7 @@ Fee Invoice), the figures are recomputed from the ledger inside the same transac
 - Deposit: the amount still held.
 """
 
+from contextlib import contextmanager
 from decimal import Decimal
 
 import frappe
@@ -19,45 +20,60 @@ from frappe.utils import flt, getdate, nowdate
 from school_fees import audit
 from school_fees.core.money import ZERO, quantize, to_decimal
 from school_fees.core.status import invoice_status
-from school_fees.ledger.balances import liability_balance, receivable_balance
+from school_fees.ledger.balances import liability_balance, receivable_balance, receivable_balances
 
 FEE_INVOICE = "Fee Invoice"
+# The app's vouchers that hold open credit against themselves
+CREDIT_DOCTYPES = ("Credit Note", "Payment Allocation")
 
 
 def refresh_fee_invoice(name: str, as_of=None) -> str | None:
 	"""Recompute paid_amount, outstanding_amount and status of a Fee Invoice from the Payment
 	Ledger and write them back (audit-logging a status change). Returns the new status."""
-	invoice = frappe.db.get_value(
+	return refresh_fee_invoices([name], as_of).get(name)
+
+
+def refresh_fee_invoices(names: list[str], as_of=None) -> dict[str, str]:
+	"""refresh_fee_invoice for many invoices: two locking reads for all of them, then one write per
+	invoice whose figures changed. Returns {name: status}."""
+	if not names:
+		return {}
+	invoices = frappe.db.get_values(
 		FEE_INVOICE,
-		name,
+		{"name": ("in", sorted(set(names)))},
 		["name", "docstatus", "grand_total", "due_date", "status", "outstanding_amount", "paid_amount"],
 		as_dict=True,
+		order_by="name",
 		for_update=True,
 	)
-	if not invoice:
-		return None
+	balances = receivable_balances(
+		FEE_INVOICE, [row.name for row in invoices if row.docstatus == 1], for_update=True
+	)
+	today = getdate(as_of or nowdate())
+	return {invoice.name: write_back_invoice(invoice, balances.get(invoice.name), today) for invoice in invoices}
+
+
+def write_back_invoice(invoice: frappe._dict, balance: Decimal | None, today) -> str:
 	grand_total = to_decimal(invoice.grand_total)
 	if invoice.docstatus == 1:
-		outstanding = receivable_balance(FEE_INVOICE, name, for_update=True)
+		outstanding = balance
 		paid = quantize(grand_total - outstanding)
 	else:
 		outstanding = ZERO if invoice.docstatus == 2 else grand_total
 		paid = ZERO
-	status = invoice_status(
-		invoice.docstatus, grand_total, outstanding, getdate(invoice.due_date), getdate(as_of or nowdate())
-	)
+	status = invoice_status(invoice.docstatus, grand_total, outstanding, getdate(invoice.due_date), today)
 	values = {}
 	if to_decimal(invoice.outstanding_amount) != outstanding:
 		values["outstanding_amount"] = flt(outstanding)
 	if to_decimal(invoice.paid_amount) != paid:
 		values["paid_amount"] = flt(paid)
 	if invoice.status != status:
-		audit.check_transition(FEE_INVOICE, name, invoice.status, status)
+		audit.check_transition(FEE_INVOICE, invoice.name, invoice.status, status)
 		values["status"] = status
 	if values:
-		frappe.db.set_value(FEE_INVOICE, name, values, update_modified=False)
+		frappe.db.set_value(FEE_INVOICE, invoice.name, values, update_modified=False)
 	if invoice.status != status:
-		audit.log_status_change(FEE_INVOICE, name, invoice.status, status)
+		audit.log_status_change(FEE_INVOICE, invoice.name, invoice.status, status)
 	return status
 
 
@@ -82,11 +98,34 @@ def refresh_deposit(name: str) -> Decimal:
 	return held
 
 
+@contextmanager
+def deferred():
+	"""While posting the app's own vouchers: the Payment Ledger Entry hook leaves the write-back to
+	the poster, which refreshes every voucher it posted against at once (refresh_against)."""
+	previous = frappe.flags.school_fees_writeback_deferred
+	frappe.flags.school_fees_writeback_deferred = True
+	try:
+		yield
+	finally:
+		frappe.flags.school_fees_writeback_deferred = previous
+
+
+def refresh_against(rows: list[frappe._dict]) -> None:
+	"""Write back every app voucher that GL `rows` (receivable rows with a party) are against."""
+	against = {(row.against_voucher_type, row.against_voucher) for row in rows if row.party and row.against_voucher}
+	refresh_fee_invoices([name for doctype, name in against if doctype == FEE_INVOICE])
+	for doctype, name in sorted(against):
+		if doctype in CREDIT_DOCTYPES:
+			refresh_credit_source(doctype, name)
+
+
 def on_payment_ledger_entry_change(doc, method=None) -> None:
 	"""doc_event on Payment Ledger Entry submit/cancel: recompute the cached figures of the app's
-	voucher the row is against."""
+	voucher the row is against (ERPNext's own tools post and delink such rows too)."""
+	if frappe.flags.school_fees_writeback_deferred:
+		return
 	voucher_type, voucher_no = doc.against_voucher_type, doc.against_voucher_no
 	if voucher_type == FEE_INVOICE:
 		refresh_fee_invoice(voucher_no)
-	elif voucher_type in ("Credit Note", "Payment Allocation") and frappe.db.exists(voucher_type, voucher_no):
+	elif voucher_type in CREDIT_DOCTYPES and frappe.db.exists(voucher_type, voucher_no):
 		refresh_credit_source(voucher_type, voucher_no)

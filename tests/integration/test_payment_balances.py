@@ -76,7 +76,7 @@ def test_whitelisted_balance_returns_floats_and_checks_permission(company):
 	balance = get_student_balance(student=student.name, as_of="2027-06-30")
 	assert balance["invoiced"] == 600.0 and isinstance(balance["invoiced"], float)
 
-	frappe.set_user(make_user("Fee Cashier"))
+	frappe.set_user(make_user("Class Teacher"))
 	with pytest.raises(frappe.PermissionError):
 		get_student_balance(customer=student.customer)
 
