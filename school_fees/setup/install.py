@@ -6,9 +6,9 @@ What install adds to a site, and what uninstall does with it:
   Created in ``before_install`` so that the DocType permissions can name them during the first sync.
   Uninstall unassigns and deletes them.
 - Select and read rights for those roles on the ERPNext DocTypes the fee forms link to (Customer,
-  Company, Account, Mode of Payment, Cost Center; see :data:`ERPNEXT_PERMISSIONS`), as Custom DocPerm
-  rows made with Frappe's own ``add_permission``: without them a Fee Cashier cannot pick the customer,
-  the school or the cash account of a receipt. Uninstall deletes the rows, and puts a DocType back on
+  Company, Account, Mode of Payment, Cost Center, Currency; see :data:`ERPNEXT_PERMISSIONS`), as
+  Custom DocPerm rows made with Frappe's own ``add_permission``: without them a Fee Cashier cannot
+  pick the customer, the school or the cash account of a receipt. Uninstall deletes the rows, and puts a DocType back on
   its standard permissions when install was what customized it and nobody changed it since.
 - On migrate, two repairs of what a DocType change cannot reach on a site that has documents: the
   naming-series options Frappe froze in a Property Setter get the app's new series (one per Payment
@@ -65,10 +65,11 @@ CREATED_ACCOUNT_KEY = "school_fees_created_account"
 
 # What the app's roles may do on ERPNext DocTypes: only what the fee forms need to link to them
 # ("select": pick it in a link field; "read": fetch its values into the form). A cashier records
-# receipts and deposits (customer, school, cash/bank account, mode of payment, cost center) and edits
-# none of these masters; the reading roles pick a school in list and report filters.
+# receipts and deposits (customer, school, cash/bank account, mode of payment, cost center, and the
+# school's currency the form fills in) and edits none of these masters; the reading roles pick a
+# school in list and report filters.
 LINK_RIGHTS = ("select", "read")
-FORM_LINKS = ("Customer", "Company", "Account", "Mode of Payment", "Cost Center")
+FORM_LINKS = ("Customer", "Company", "Account", "Mode of Payment", "Cost Center", "Currency")
 ERPNEXT_PERMISSIONS = {
 	"Fee Cashier": dict.fromkeys(FORM_LINKS, LINK_RIGHTS),
 	"Fees Manager": dict.fromkeys(FORM_LINKS, LINK_RIGHTS),

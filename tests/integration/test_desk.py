@@ -101,6 +101,7 @@ def test_cashier_can_pick_everything_a_receipt_links_to(company, student, cashie
 		"default_currency": "INR",
 	}
 	assert validate_link("Account", cash)["name"] == cash
+	assert validate_link("Currency", "INR")["name"] == "INR"  # the form fills in the school's currency
 	assert frappe.get_list("Customer", filters={"name": student.customer}, pluck="name") == [student.customer]
 
 
