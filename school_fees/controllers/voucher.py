@@ -3,12 +3,14 @@
 On submit a voucher posts its GL rows (its own `get_gl_entries`) through ledger.posting, writes
 back its ledger-derived amounts, and is audited; on cancel the same in reverse: the ledger's own
 back-links are ignored, every row is reversed, amounts are written back, a cash voucher is taken off
-the Bank Transactions it was matched to, and the cancellation is audited. Controllers keep only
+the Bank Transactions it was matched to, and the cancellation is audited. A deleted draft keeps its
+number used. Controllers keep only
 their own rules: validation, their rows, what they refresh, and what they refuse.
 """
 
 import frappe
 from frappe.model.document import Document
+from frappe.model.naming import NamingSeries
 
 from school_fees import audit
 from school_fees.core.money import quantize, to_decimal
@@ -53,6 +55,9 @@ class FeeVoucher(Document):
 	def refresh_from_ledger(self):
 		"""Write back (and reflect here) what the ledger now says this voucher's amounts are."""
 
+	def after_delete(self):
+		keep_series_number(self)
+
 	def audit_submit(self):
 		audit.log(self.doctype, self.name, self.submit_action)
 
@@ -89,6 +94,25 @@ class FeeVoucher(Document):
 				amount = quantize(to_decimal(value), precision)
 				check_fits(amount, df.label or df.fieldname)
 				doc.set(df.fieldname, float(amount))
+
+
+def keep_series_number(doc) -> None:
+	"""Keep a deleted draft's number used: a number names one document's history only.
+
+	Deleting the document that holds a series' last number makes Frappe step the counter back
+	(``frappe.model.naming.revert_series_if_last``, from ``delete_doc``), so the next voucher would
+	take the same number and its audit trail would show both documents. Put the counter back to at
+	least the deleted number; with the same prefix Frappe's revert computed (today's date)."""
+	if not doc.naming_series:
+		return
+	prefix = NamingSeries(doc.naming_series).get_prefix()
+	number = doc.name[len(prefix) :] if doc.name.startswith(prefix) else ""
+	if not number.isdigit():
+		return
+	series = frappe.qb.DocType("Series")
+	current = frappe.qb.from_(series).select(series.current).where(series.name == prefix).for_update().run()
+	if current and (current[0][0] or 0) < int(number):
+		frappe.qb.update(series).set(series.current, int(number)).where(series.name == prefix).run()
 
 
 # Currency columns are decimal(21, 9): 12 digits before the point

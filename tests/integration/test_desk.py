@@ -276,6 +276,14 @@ def test_a_deleted_draft_number_is_never_given_again(company, student):
 	assert audit_actions(following.name) == ["Created"]
 
 
+def test_every_voucher_keeps_a_deleted_draft_number(company, student):
+	"""The rule lives in the voucher base class: a draft Deposit's number is not given again either."""
+	deleted = make_deposit(company, student.name, submit=False).name
+	frappe.delete_doc("Deposit", deleted)
+	following = make_deposit(company, student.name, submit=False).name
+	assert int(following.rsplit("-", 1)[1]) == int(deleted.rsplit("-", 1)[1]) + 1
+
+
 def test_deleting_an_older_draft_leaves_the_series_alone(company, student):
 	first = make_fee_invoice(company, student.name).name
 	second = make_fee_invoice(company, student.name).name

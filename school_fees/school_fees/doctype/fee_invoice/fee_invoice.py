@@ -15,7 +15,6 @@ Status is derived, never typed: see school_fees.core.status and ledger.writeback
 
 import frappe
 from frappe import _
-from frappe.model.naming import NamingSeries
 from frappe.utils import flt, getdate, nowdate
 
 from school_fees import audit
@@ -153,9 +152,6 @@ class FeeInvoice(FeeVoucher):
 				IssuedInvoiceDeleteError,
 			)
 		audit.log(self.doctype, self.name, "Deleted", self.status, None, self.flags.get("deletion_reason"))
-
-	def after_delete(self):
-		keep_series_number(self)
 
 	# ------------------------------------------------------------ validate steps
 
@@ -296,25 +292,6 @@ class FeeInvoice(FeeVoucher):
 
 
 # ---------------------------------------------------------------- deletion
-
-
-def keep_series_number(doc: FeeInvoice) -> None:
-	"""Keep a deleted draft's number used: a number names one invoice's history only.
-
-	Deleting the document that holds a series' last number makes Frappe step the counter back
-	(``frappe.model.naming.revert_series_if_last``, from ``delete_doc``), so the next invoice would
-	take the same number and its audit trail would show both documents. Put the counter back to at
-	least the deleted number; with the same prefix Frappe's revert computed (today's date)."""
-	if not doc.naming_series:
-		return
-	prefix = NamingSeries(doc.naming_series).get_prefix()
-	number = doc.name[len(prefix) :] if doc.name.startswith(prefix) else ""
-	if not number.isdigit():
-		return
-	series = frappe.qb.DocType("Series")
-	current = frappe.qb.from_(series).select(series.current).where(series.name == prefix).for_update().run()
-	if current and (current[0][0] or 0) < int(number):
-		frappe.qb.update(series).set(series.current, int(number)).where(series.name == prefix).run()
 
 
 # ---------------------------------------------------------------- cancellation
