@@ -44,3 +44,27 @@ def class_teacher_has_permission(doc, ptype: str | None = None, user: str | None
 	if not doc.get("class_section"):
 		return False
 	return frappe.db.get_value("Class Section", doc.class_section, "class_teacher") == user
+
+
+# ---------------------------------------------------------------- reports and whitelisted reads
+
+
+def sections_of(user: str | None = None) -> list[str] | None:
+	"""The class sections `user` may see, or None when the user is not restricted to sections.
+
+	Reports and whitelisted reads filter their rows by it (a restricted class teacher with no
+	section sees nothing: an empty list)."""
+	user = user or frappe.session.user
+	if not is_restricted_class_teacher(user):
+		return None
+	return frappe.get_all("Class Section", filters={"class_teacher": user}, pluck="name")
+
+
+def check_school_access(company: str) -> None:
+	"""Refuse a report or read for a school the user has no access to (User Permission on
+	Company: a trust's group company covers every school under it)."""
+	if not company or not frappe.has_permission("Company", "read", doc=company):
+		frappe.throw(
+			frappe._("You have no access to school {0}.").format(frappe.bold(company or "-")),
+			frappe.PermissionError,
+		)
