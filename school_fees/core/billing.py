@@ -20,7 +20,6 @@ NOTHING_TO_BILL = "Nothing to bill"
 SKIP_REASONS = (EXCLUDED, INACTIVE, ALREADY_INVOICED, LEFT, NOTHING_TO_BILL)
 
 # Billing Run statuses
-DRAFT_RUN = "Draft"
 QUEUED = "Queued"
 PROCESSING = "Processing"
 COMPLETED = "Completed"
