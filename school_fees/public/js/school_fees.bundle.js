@@ -38,4 +38,33 @@ Object.assign(school_fees.form, {
 			source_name: frm.doc.name,
 		});
 	},
+
+	// A dialog asking for a reason of at least `min_length` characters (and, with `confirm_label`,
+	// a tick); `on_reason(reason)` returns a promise, and the dialog closes when it resolves.
+	ask_reason({ title, intro, description, confirm_label, primary_label, min_length = 10 }, on_reason) {
+		const fields = [
+			{ fieldtype: "HTML", options: `<p class="text-muted">${intro}</p>` },
+			{ fieldname: "reason", fieldtype: "Small Text", label: __("Reason"), reqd: 1, description },
+		];
+		if (confirm_label) fields.push({ fieldname: "confirm", fieldtype: "Check", label: confirm_label, reqd: 1 });
+		const dialog = new frappe.ui.Dialog({
+			title,
+			fields,
+			primary_action_label: primary_label,
+			primary_action({ reason, confirm }) {
+				reason = (reason || "").trim();
+				if (confirm_label && !confirm) {
+					frappe.msgprint(__("Tick the confirmation first."));
+					return;
+				}
+				if (reason.length < min_length) {
+					frappe.msgprint(__("Give a reason of at least {0} characters.", [min_length]));
+					return;
+				}
+				on_reason(reason).then(() => dialog.hide());
+			},
+		});
+		dialog.show();
+		return dialog;
+	},
 });

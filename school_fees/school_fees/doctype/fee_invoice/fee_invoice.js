@@ -15,12 +15,15 @@ frappe.ui.form.on("Fee Invoice", {
 	refresh(frm) {
 		frm.set_intro("");
 		if (frm.doc.docstatus === 1) {
+			const can_cancel = frm.perm[0] && frm.perm[0].cancel;
 			frm.set_intro(
-				__("Issued invoices cannot be edited. To correct one, cancel it with a reason and issue a new one."),
+				can_cancel
+					? __("Issued invoices cannot be edited. To correct one, cancel it with a reason and issue a new one.")
+					: __("Issued invoices cannot be edited."),
 				"blue"
 			);
 			// Cancelling needs a reason (and a Fees Manager): replace the standard Cancel action
-			if (frm.perm[0] && frm.perm[0].cancel) {
+			if (can_cancel) {
 				frm.page.set_secondary_action(__("Cancel"), () => school_fees.fee_invoice.cancel_dialog(frm));
 			}
 		}
@@ -87,53 +90,26 @@ Object.assign(school_fees.fee_invoice, {
 	},
 
 	cancel_dialog(frm) {
-		const dialog = new frappe.ui.Dialog({
-			title: __("Cancel Fee Invoice {0}", [frm.doc.name]),
-			fields: [
-				{
-					fieldtype: "HTML",
-					options: `<p class="text-muted">${__(
-						"The invoice's ledger entries are reversed and it stays on record as Cancelled. Money already collected is not refunded by this."
-					)}</p>`,
-				},
-				{
-					fieldname: "reason",
-					fieldtype: "Small Text",
-					label: __("Reason"),
-					reqd: 1,
-					description: __("At least 10 characters; kept on the invoice and in the audit log."),
-				},
-				{
-					fieldname: "confirm",
-					fieldtype: "Check",
-					label: __("I am authorised to cancel this invoice"),
-					reqd: 1,
-				},
-			],
-			primary_action_label: __("Cancel Invoice"),
-			primary_action({ reason, confirm }) {
-				if (!confirm) {
-					frappe.msgprint(__("Confirm that you are authorised to cancel the invoice."));
-					return;
-				}
-				if ((reason || "").trim().length < 10) {
-					frappe.msgprint(__("Give a reason of at least 10 characters."));
-					return;
-				}
+		school_fees.form.ask_reason(
+			{
+				title: __("Cancel Fee Invoice {0}", [frm.doc.name]),
+				intro: __(
+					"The invoice's ledger entries are reversed and it stays on record as Cancelled. Money already collected is not refunded by this."
+				),
+				description: __("At least 10 characters; kept on the invoice and in the audit log."),
+				confirm_label: __("I am authorised to cancel this invoice"),
+				primary_label: __("Cancel Invoice"),
+			},
+			(reason) =>
 				frappe
 					.call({
 						method: `${FEE_INVOICE_METHODS}.cancel_fee_invoice`,
-						args: { name: frm.doc.name, reason: reason.trim() },
+						args: { name: frm.doc.name, reason },
 						freeze: true,
 						freeze_message: __("Cancelling..."),
 					})
-					.then(() => {
-						dialog.hide();
-						frm.reload_doc();
-					});
-			},
-		});
-		dialog.show();
+					.then(() => frm.reload_doc())
+		);
 	},
 
 	render_history(frm) {

@@ -49,34 +49,21 @@ Object.assign(school_fees.fee_invoice_list, {
 			frappe.msgprint(__("Select the Fee Invoices to cancel."));
 			return;
 		}
-		const min = school_fees.fee_invoice_list.MIN_REASON;
-		const dialog = new frappe.ui.Dialog({
-			title: __("Cancel {0} Fee Invoices", [names.length]),
-			fields: [
-				{
-					fieldtype: "HTML",
-					options: `<p class="text-muted">${__(
-						"Each invoice is cancelled on its own: its ledger entries are reversed and it stays on record as Cancelled. An invoice with payments or credits allocated is refused and listed; the others are still cancelled."
-					)}</p>`,
-				},
-				{
-					fieldname: "reason",
-					fieldtype: "Small Text",
-					label: __("Reason"),
-					reqd: 1,
-					description: __(
-						"At least {0} characters; the same reason is kept on every invoice and in the audit log.",
-						[min]
-					),
-				},
-			],
-			primary_action_label: __("Cancel Invoices"),
-			primary_action({ reason }) {
-				reason = (reason || "").trim();
-				if (reason.length < min) {
-					frappe.msgprint(__("Give a reason of at least {0} characters.", [min]));
-					return;
-				}
+		const min_length = school_fees.fee_invoice_list.MIN_REASON;
+		school_fees.form.ask_reason(
+			{
+				title: __("Cancel {0} Fee Invoices", [names.length]),
+				intro: __(
+					"Each invoice is cancelled on its own: its ledger entries are reversed and it stays on record as Cancelled. An invoice with payments or credits allocated is refused and listed; the others are still cancelled."
+				),
+				description: __(
+					"At least {0} characters; the same reason is kept on every invoice and in the audit log.",
+					[min_length]
+				),
+				primary_label: __("Cancel Invoices"),
+				min_length,
+			},
+			(reason) =>
 				frappe
 					.call({
 						method: "school_fees.bulk.cancel_invoices",
@@ -85,14 +72,11 @@ Object.assign(school_fees.fee_invoice_list, {
 						freeze_message: __("Cancelling {0} invoices...", [names.length]),
 					})
 					.then(({ message }) => {
-						dialog.hide();
 						listview.clear_checked_items();
 						listview.refresh();
 						school_fees.fee_invoice_list.show_result(message || {});
-					});
-			},
-		});
-		dialog.show();
+					})
+		);
 	},
 
 	show_result({ cancelled = [], failed = {}, queued, count }) {
