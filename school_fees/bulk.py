@@ -15,18 +15,45 @@ to the user who asked (``frappe.publish_progress``: the desk's progress bar) and
 the result where that user can open it: a **Notification Log** (the bell) whose subject gives the
 counts and whose body lists the reason, every refused invoice with its message and every cancelled
 one. The job also returns the same dict as the request path (kept as the RQ job's result).
+
+Bulk PDF export (`export_invoices_pdf`): one PDF whose first page is a register of the selection
+(per school and currency: count, billed, collected and outstanding per status, and the issued total;
+a Jinja template rendered by frappe.utils.pdf.get_pdf), followed by every invoice printed by Frappe's
+own print-to-PDF (frappe.get_print(as_pdf=True) into one pypdf writer, as Frappe's
+download_multi_pdf does), saved as a private File of the user. The user must be able to read every
+selected invoice, or nothing is exported. Frappe's Print Settings decide whether drafts and cancelled
+invoices print (cancelled ones do not by default): those it refuses are counted on the register and
+listed there as not printed. Up to `BACKGROUND_THRESHOLD` invoices the request answers
+``{"file_url": ...}``; above it a job on the ``long`` queue publishes progress and leaves the link to
+the file in a Notification Log (the bell), like the bulk cancel. The export is audited per invoice:
+one Fee Audit Log row "Exported" for each invoice in the file (user, time, the requester's IP, also
+for a queued export) whose reason says how many invoices the file holds and its name, so the export
+shows in each exported invoice's history and in the Fee Audit Trail filtered by document (one row for
+the whole export could name no document). Like every Frappe print to PDF, wkhtmltopdf loads the print
+stylesheet from the site's URL (host_name), which must be reachable from the server itself.
 """
+
+from io import BytesIO
+
+from pypdf import PdfWriter
 
 import frappe
 from frappe import _
-from frappe.utils import cint, escape_html, strip_html
+from frappe.model.document import Document
+from frappe.utils import cint, escape_html, fmt_money, format_datetime, now_datetime, strip_html
+from frappe.utils.pdf import get_pdf
 
+from school_fees import audit
+from school_fees.core.money import ZERO, to_decimal
+from school_fees.core.status import CANCELLED, DRAFT, ISSUED, OVERDUE, PAID, PARTIALLY_PAID
 from school_fees.school_fees.doctype.fee_invoice.fee_invoice import (
 	CANCEL_ROLES,
 	CANCELLATION_REASON_MIN_LENGTH,
 	CancellationReasonError,
 	cancel_fee_invoice,
 )
+
+FEE_INVOICE = "Fee Invoice"
 
 BACKGROUND_THRESHOLD = 200
 SAVEPOINT = "bulk_cancel_invoice"
@@ -41,6 +68,14 @@ class BulkCancelNotPermittedError(frappe.PermissionError):
 
 
 class BulkCancelSelectionError(frappe.ValidationError):
+	pass
+
+
+class BulkExportNotPermittedError(frappe.PermissionError):
+	pass
+
+
+class BulkExportSelectionError(frappe.ValidationError):
 	pass
 
 
@@ -185,6 +220,317 @@ def notify_result(result: dict, reason: str) -> None:
 			"type": "Alert",
 			"subject": subject,
 			"email_content": "".join(body),
+		}
+	)
+	notification.insert(ignore_permissions=True)
+
+
+# ---------------------------------------------------------------- bulk PDF export
+
+EXPORT_JOB_METHOD = "school_fees.bulk.run_bulk_export"
+EXPORT_SECONDS_PER_INVOICE = 2
+EXPORT_ACTION = "Exported"
+REGISTER_TEMPLATE = "school_fees/templates/bulk/fee_invoice_export_register.html"
+# the register's rows, in the order of an invoice's life
+REGISTER_STATUSES = (DRAFT, ISSUED, PARTIALLY_PAID, OVERDUE, PAID, CANCELLED)
+# invoices listed by name on the register as not printed (the rest are counted), to keep it one page
+NOT_PRINTED_SHOWN = 20
+
+
+@frappe.whitelist(methods=["POST"])
+def export_invoices_pdf(names: list[str] | str, print_format: str | None = None) -> dict:
+	"""One PDF of the given Fee Invoices: a register of the selection on the first page, then every
+	invoice as Frappe prints it (``print_format``, default the Fee Invoice's default print format).
+
+	Refused as a whole unless the user may read every invoice. Returns ``{"file_url": ...}`` (a
+	private File); above BACKGROUND_THRESHOLD invoices the work is queued and ``{"queued": True,
+	"job_id": ..., "count": n}`` is returned (the link then arrives as a Notification Log)."""
+	names = export_selection(names)
+	print_format = check_print_format(print_format)
+	check_can_export(names)
+	if len(names) > BACKGROUND_THRESHOLD:
+		job_id = f"school_fees_bulk_export::{frappe.generate_hash(length=12)}"
+		frappe.enqueue(
+			EXPORT_JOB_METHOD,
+			queue="long",
+			timeout=max(1500, EXPORT_SECONDS_PER_INVOICE * len(names)),
+			job_id=job_id,
+			enqueue_after_commit=True,
+			names=names,
+			print_format=print_format,
+			ip_address=audit.request_ip(),
+		)
+		return {"queued": True, "job_id": job_id, "count": len(names)}
+	return {"file_url": export_pdf(names, print_format).file_url}
+
+
+def run_bulk_export(names: list[str], print_format: str | None = None, ip_address: str | None = None) -> dict:
+	"""The background job of a large export (runs as the user who asked): checks the permissions
+	again, publishes progress, and leaves the link to the file in a Notification Log for that user.
+	A failure is reported to the user the same way, then raised (the job fails visibly)."""
+	check_can_export(names)
+	try:
+		file = export_pdf(names, print_format, progress=export_progress, ip_address=ip_address)
+	except Exception as error:
+		frappe.db.rollback()
+		notify_export_failed(len(names), error)
+		frappe.db.commit()
+		raise
+	notify_export(file, len(names))
+	frappe.db.commit()
+	return {"file_url": file.file_url}
+
+
+def export_pdf(
+	names: list[str], print_format: str | None = None, progress=None, ip_address: str | None = None
+) -> Document:
+	"""Build the merged PDF (register, then each invoice through Frappe's own print-to-PDF, appended to
+	one pypdf writer exactly as frappe.utils.print_format._download_multi_pdf does, but letting a
+	failed print fail the export instead of leaving its pages out), save it as a private File of the
+	user and record the export on every printed invoice in the Fee Audit Log.
+
+	Frappe's Print Settings decide whether drafts and cancelled invoices print (a cancelled one does
+	not by default): those they refuse are counted on the register and listed there as not printed."""
+	invoices = selected_invoices(names)
+	refused = not_printable(invoices)
+	printed = [name for name in names if name not in refused]
+	if not printed:
+		frappe.throw(
+			_("None of the selected Fee Invoices may be printed: {0}").format(
+				"; ".join(sorted(set(refused.values())))
+			),
+			BulkExportSelectionError,
+		)
+	writer = PdfWriter()
+	get_pdf(register_html(invoices, refused, print_format), output=writer)
+	for done, name in enumerate(printed, start=1):
+		frappe.get_print(FEE_INVOICE, name, print_format, as_pdf=True, output=writer)
+		if progress:
+			progress(done, len(printed))
+	with BytesIO() as merged:
+		writer.write(merged)
+		content = merged.getvalue()
+	file = frappe.get_doc(
+		{
+			"doctype": "File",
+			"file_name": f"fee-invoices-{now_datetime():%Y%m%d-%H%M%S}-{len(printed)}.pdf",
+			"content": content,
+			"is_private": 1,
+		}
+	)
+	file.insert(ignore_permissions=True)
+	record_export(printed, file.file_name, ip_address)
+	return file
+
+
+def selected_invoices(names: list[str]) -> list[frappe._dict]:
+	"""The figures of the selected invoices, in the order selected."""
+	rows = {
+		row.name: row
+		for row in frappe.get_all(
+			FEE_INVOICE,
+			filters={"name": ("in", names)},
+			fields=[
+				"name",
+				"company",
+				"currency",
+				"status",
+				"docstatus",
+				"grand_total",
+				"paid_amount",
+				"outstanding_amount",
+			],
+		)
+	}
+	return [rows[name] for name in names]
+
+
+def not_printable(invoices: list[frappe._dict]) -> dict[str, str]:
+	"""name -> why Print Settings refuse to print it (drafts / cancelled documents not allowed)."""
+	settings = frappe.get_single("Print Settings")
+	reasons = {
+		0: None if cint(settings.allow_print_for_draft) else _("Print Settings do not allow printing drafts"),
+		2: None
+		if cint(settings.allow_print_for_cancelled)
+		else _("Print Settings do not allow printing cancelled documents"),
+	}
+	return {row.name: reasons[row.docstatus] for row in invoices if reasons.get(row.docstatus)}
+
+
+def record_export(names: list[str], file_name: str, ip_address: str | None = None) -> None:
+	"""One "Exported" row per invoice (so each invoice's history and the audit trail filtered by
+	document show it), with who, when, from where (the requester's IP, also for a queued export) and,
+	in the reason, how many invoices the file holds and its name."""
+	reason = _("Exported to PDF with {0} invoices in {1}").format(len(names), file_name)
+	for name in names:
+		row = audit.audit_row(FEE_INVOICE, name, EXPORT_ACTION, reason=reason)
+		row["ip_address"] = ip_address or row["ip_address"]
+		doc = frappe.new_doc("Fee Audit Log")
+		doc.update(row)
+		doc.insert(ignore_permissions=True)
+
+
+# ---------------------------------------------------------------- export checks
+
+
+def export_selection(names: list[str] | str) -> list[str]:
+	"""The selected names (as `selection` parses them), each an existing Fee Invoice."""
+	if isinstance(names, str):
+		names = frappe.parse_json(names) if names.strip().startswith("[") else names.split(",")
+	names = list(dict.fromkeys(str(n).strip() for n in names or [] if n and str(n).strip()))
+	if not names:
+		frappe.throw(_("Select at least one Fee Invoice to export."), BulkExportSelectionError)
+	found = set(frappe.get_all(FEE_INVOICE, filters={"name": ("in", names)}, pluck="name"))
+	missing = [name for name in names if name not in found]
+	if missing:
+		frappe.throw(
+			_("Fee Invoice {0} does not exist.").format(", ".join(missing)),
+			BulkExportSelectionError,
+		)
+	return names
+
+
+def check_print_format(print_format: str | None) -> str | None:
+	"""None (the Fee Invoice's default print format), "Standard", or an enabled Print Format of Fee
+	Invoice."""
+	if not print_format or print_format == "Standard":
+		return print_format or None
+	doc_type, disabled = frappe.db.get_value("Print Format", print_format, ["doc_type", "disabled"]) or (
+		None,
+		None,
+	)
+	if doc_type != FEE_INVOICE or disabled:
+		frappe.throw(
+			_("{0} is not a print format of Fee Invoice.").format(frappe.bold(print_format)),
+			BulkExportSelectionError,
+		)
+	return print_format
+
+
+def check_can_export(names: list[str]) -> None:
+	"""Checked on the server, for the request and again in the job: the user must be able to read
+	every selected invoice (roles, User Permission on the school, a class teacher's sections);
+	otherwise nothing is exported and the invoices refused are named."""
+	refused = [name for name in names if not frappe.has_permission(FEE_INVOICE, "read", doc=name)]
+	frappe.flags.pop("error_message", None)  # has_permission's own text would pop up beside ours
+	if refused:
+		shown = ", ".join(refused[:20]) + (" …" if len(refused) > 20 else "")
+		frappe.throw(
+			_("You may not read Fee Invoice {0}: nothing was exported.").format(shown),
+			BulkExportNotPermittedError,
+			title=_("Not Permitted"),
+		)
+
+
+# ---------------------------------------------------------------- the register page
+
+
+def register_html(
+	invoices: list[frappe._dict], not_printed: dict[str, str], print_format: str | None = None
+) -> str:
+	"""The first page: count and totals (billed, collected, outstanding) per status, for each school
+	and currency of the selection, and the invoices Print Settings kept out of the file; Decimal
+	sums, formatted in the school's currency."""
+	return frappe.render_template(
+		REGISTER_TEMPLATE,
+		{
+			"lang": frappe.local.lang,
+			"count": len(invoices),
+			"printed": len(invoices) - len(not_printed),
+			"not_printed": list(not_printed.items())[:NOT_PRINTED_SHOWN],
+			"not_printed_more": max(0, len(not_printed) - NOT_PRINTED_SHOWN),
+			"schools": sorted({row.company for row in invoices}),
+			"sections": register_sections(invoices),
+			"exported_by": exported_by(frappe.session.user),
+			"exported_on": format_datetime(now_datetime()),
+			"print_format": print_format or frappe.get_meta(FEE_INVOICE).default_print_format or "Standard",
+		},
+	)
+
+
+def exported_by(user: str) -> str:
+	full_name = frappe.utils.get_fullname(user)
+	return user if full_name == user else f"{full_name} ({user})"
+
+
+def register_sections(invoices: list[frappe._dict]) -> list[dict]:
+	"""One section per (school, currency): a row per status present, the issued total and the count."""
+	sections = []
+	for company, currency in sorted({(row.company, row.currency) for row in invoices}):
+		rows = [row for row in invoices if (row.company, row.currency) == (company, currency)]
+		currency = currency or frappe.get_cached_value("Company", company, "default_currency")
+		by_status = {
+			status: figures([row for row in rows if row.status == status], currency)
+			for status in REGISTER_STATUSES
+			if any(row.status == status for row in rows)
+		}
+		sections.append(
+			{
+				"company": company,
+				"currency": currency,
+				"rows": [{"status": status, **values} for status, values in by_status.items()],
+				"issued": figures([row for row in rows if row.docstatus == 1], currency),
+				"count": len(rows),
+			}
+		)
+	return sections
+
+
+def figures(rows: list[frappe._dict], currency: str) -> dict:
+	def total(field: str) -> str:
+		amount = sum((to_decimal(row[field]) for row in rows), ZERO)
+		return fmt_money(amount, currency=currency)
+
+	return {
+		"count": len(rows),
+		"billed": total("grand_total"),
+		"collected": total("paid_amount"),
+		"outstanding": total("outstanding_amount"),
+	}
+
+
+# ---------------------------------------------------------------- export job helpers
+
+
+def export_progress(done: int, total: int) -> None:
+	step = max(1, total // 100)
+	if done == total or done % step == 0:
+		frappe.publish_progress(
+			cint(done * 100 / total),
+			title=_("Exporting Fee Invoices to PDF"),
+			description=_("{0} of {1} invoices").format(done, total),
+		)
+
+
+def notify_export(file: Document, count: int) -> None:
+	"""The job's result for the user who asked: a Notification Log whose link opens the PDF."""
+	url = file.unique_url
+	new_notification(
+		_("PDF export of {0} Fee Invoices is ready").format(count),
+		f'<p><a href="{escape_html(url)}">{escape_html(file.file_name)}</a></p>',
+		link=url,
+		document_type="File",
+		document_name=file.name,
+	)
+
+
+def notify_export_failed(count: int, error: Exception) -> None:
+	new_notification(
+		_("PDF export of {0} Fee Invoices failed").format(count),
+		f"<p>{escape_html(strip_html(str(error)) or type(error).__name__)}</p>",
+	)
+
+
+def new_notification(subject: str, body: str, **values) -> None:
+	notification = frappe.new_doc("Notification Log")
+	notification.update(
+		{
+			"for_user": frappe.session.user,
+			"from_user": frappe.session.user,
+			"type": "Alert",
+			"subject": subject,
+			"email_content": body,
+			**values,
 		}
 	)
 	notification.insert(ignore_permissions=True)

@@ -20,6 +20,7 @@ frappe.listview_settings["Fee Invoice"] = {
 
 	onload(listview) {
 		school_fees.fee_invoice_list.setup_bulk_cancel(listview);
+		school_fees.fee_invoice_list.setup_bulk_export(listview);
 	},
 };
 
@@ -109,6 +110,81 @@ Object.assign(school_fees.fee_invoice_list, {
 			title: __("Bulk Cancel"),
 			indicator: refused.length ? (cancelled.length ? "orange" : "red") : "green",
 			message: html,
+		});
+	},
+});
+
+// "Export PDF": one file, a register of the selection then every invoice
+// (school_fees.bulk.export_invoices_pdf; above 200 invoices a background job whose link arrives in the bell)
+Object.assign(school_fees.fee_invoice_list, {
+	setup_bulk_export(listview) {
+		if (!frappe.model.can_print("Fee Invoice")) return;
+		listview.page.add_actions_menu_item(
+			__("Export PDF"),
+			() => school_fees.fee_invoice_list.export_dialog(listview),
+			false
+		);
+	},
+
+	export_dialog(listview) {
+		const names = listview.get_checked_items(true);
+		if (!names.length) {
+			frappe.msgprint(__("Select the Fee Invoices to export."));
+			return;
+		}
+		const dialog = new frappe.ui.Dialog({
+			title: __("Export {0} Fee Invoices to PDF", [names.length]),
+			fields: [
+				{
+					fieldtype: "HTML",
+					fieldname: "intro",
+					options: `<p class="text-muted">${__(
+						"One PDF file: a register of the selection (count, billed, collected and outstanding per status) on the first page, then every invoice. Above 200 invoices the file is prepared in the background and its link arrives in your notifications (the bell)."
+					)}</p>`,
+				},
+				{
+					fieldtype: "Select",
+					fieldname: "print_format",
+					label: __("Print Format"),
+					options: frappe.meta.get_print_formats("Fee Invoice"),
+					default: frappe.get_meta("Fee Invoice").default_print_format,
+				},
+			],
+			primary_action_label: __("Export PDF"),
+			primary_action: ({ print_format }) => {
+				dialog.hide();
+				frappe
+					.call({
+						method: "school_fees.bulk.export_invoices_pdf",
+						args: { names, print_format },
+						freeze: true,
+						freeze_message: __("Preparing the PDF of {0} invoices...", [names.length]),
+					})
+					.then(({ message }) => school_fees.fee_invoice_list.show_export(message || {}));
+			},
+		});
+		dialog.show();
+	},
+
+	show_export({ file_url, queued, count }) {
+		if (queued) {
+			frappe.msgprint({
+				title: __("Exporting in the background"),
+				indicator: "blue",
+				message: __(
+					"The PDF of {0} invoices is being prepared in the background. Its link will be in your notifications (the bell) when it is ready.",
+					[count]
+				),
+			});
+			return;
+		}
+		if (!file_url) return;
+		const href = encodeURI(file_url);
+		const label = __("Open the PDF");
+		frappe.msgprint({
+			title: __("PDF ready"),
+			indicator: "green",
+			message: `<p><a class="bulk-export-link" href="${href}" target="_blank" rel="noopener">${label}</a></p>`,
 		});
 	},
 });
