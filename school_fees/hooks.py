@@ -76,6 +76,7 @@ scheduler_events = {
 		"school_fees.invoicing.jobs.issue_due_invoices",
 		"school_fees.invoicing.jobs.mark_overdue_invoices",
 		"school_fees.invoicing.jobs.apply_late_fees",
+		"school_fees.reminders.send_due_reminders",
 	],
 }
 

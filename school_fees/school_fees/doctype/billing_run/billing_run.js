@@ -56,6 +56,12 @@ frappe.ui.form.on("Billing Run", {
 				frappe.set_route("List", "Fee Invoice", { billing_run: frm.doc.name })
 			);
 		}
+		const notifiable = ["Completed", "Partially Completed"].includes(frm.doc.status);
+		if (notifiable && frm.doc.created_count && frappe.model.can_email(null, frm)) {
+			frm.add_custom_button(__("Notify Guardians"), () =>
+				school_fees.billing_run.notify_guardians(frm)
+			);
+		}
 		if (running) {
 			school_fees.billing_run.show_progress(frm, {
 				percent: frm.doc.status === "Queued" ? 0 : 50,
@@ -247,5 +253,64 @@ Object.assign(school_fees.billing_run, {
 			html += more(p.skipped);
 		}
 		return html;
+	},
+});
+
+// "Notify Guardians": each family one message linking its new invoices (school_fees.reminders)
+Object.assign(school_fees.billing_run, {
+	notify_guardians(frm) {
+		frappe.confirm(
+			__(
+				"Send each family billed by {0} one message (email, or SMS without an email address) listing its new invoices with a link to each? Families notified before are not written to again.",
+				[frm.doc.name.bold()]
+			),
+			() =>
+				frappe
+					.call({
+						method: "school_fees.reminders.notify_billing_run",
+						args: { billing_run: frm.doc.name },
+						freeze: true,
+						freeze_message: __("Notifying guardians..."),
+					})
+					.then(({ message }) => school_fees.billing_run.show_notify_result(message || {}))
+		);
+	},
+
+	show_notify_result({
+		notified = [],
+		invoices = 0,
+		skipped = {},
+		failed = {},
+		unavailable = {},
+		queued,
+		count,
+	}) {
+		const esc = frappe.utils.escape_html;
+		if (queued) {
+			frappe.msgprint({
+				title: __("Notifying in the background"),
+				indicator: "blue",
+				message: __(
+					"{0} families are being notified in the background. You will find the result in your notifications (the bell) when it is done.",
+					[count]
+				),
+			});
+			return;
+		}
+		const list = (title, entries) =>
+			entries.length
+				? `<p><b>${title}</b></p><ul>${entries
+						.map(([name, text]) => `<li><b>${esc(name)}</b>: ${esc(text)}</li>`)
+						.join("")}</ul>`
+				: "";
+		let html = `<p>${__("{0} families notified of {1} invoices.", [notified.length, invoices])}</p>`;
+		html += list(__("Not sent"), Object.entries(failed));
+		html += list(__("Skipped"), Object.entries(skipped));
+		html += list(__("Channels not set up"), Object.entries(unavailable));
+		frappe.msgprint({
+			title: __("Notify Guardians"),
+			indicator: Object.keys(failed).length ? "orange" : "green",
+			message: html,
+		});
 	},
 });

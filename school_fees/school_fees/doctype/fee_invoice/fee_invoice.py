@@ -415,4 +415,10 @@ def get_invoice_history(name: str) -> dict:
 		fields=["name", "posting_date", "grand_total", "outstanding_amount", "status"],
 		order_by="posting_date, name",
 	)
-	return {"payments": payments, "audit": audit_trail, "late_fees": late_fees}
+	reminders = frappe.get_all(
+		"Fee Reminder Log",
+		filters={"fee_invoice": name},
+		fields=["sent_on", "reminder_type", "stage", "channel", "status", "recipient", "reason", "user"],
+		order_by="sent_on asc, creation asc",
+	)
+	return {"payments": payments, "audit": audit_trail, "late_fees": late_fees, "reminders": reminders}

@@ -21,6 +21,7 @@ frappe.listview_settings["Fee Invoice"] = {
 	onload(listview) {
 		school_fees.fee_invoice_list.setup_bulk_cancel(listview);
 		school_fees.fee_invoice_list.setup_bulk_export(listview);
+		school_fees.fee_invoice_list.setup_send_reminder(listview);
 	},
 };
 
@@ -185,6 +186,76 @@ Object.assign(school_fees.fee_invoice_list, {
 			title: __("PDF ready"),
 			indicator: "green",
 			message: `<p><a class="bulk-export-link" href="${href}" target="_blank" rel="noopener">${label}</a></p>`,
+		});
+	},
+});
+
+// "Send reminder": the guardians of the selected invoices now (school_fees.reminders.send_reminders)
+Object.assign(school_fees.fee_invoice_list, {
+	setup_send_reminder(listview) {
+		if (!frappe.model.can_email("Fee Invoice")) return;
+		listview.page.add_actions_menu_item(
+			__("Send reminder"),
+			() => school_fees.fee_invoice_list.send_reminder(listview),
+			false
+		);
+	},
+
+	send_reminder(listview) {
+		const names = listview.get_checked_items(true);
+		if (!names.length) {
+			frappe.msgprint(__("Select the Fee Invoices to remind."));
+			return;
+		}
+		frappe.confirm(
+			__(
+				"Send a reminder now to the guardians of {0} invoices, by email (invoice PDF attached) and SMS as the school's reminder stages use them? Draft, paid and cancelled invoices are left out.",
+				[names.length]
+			),
+			() =>
+				frappe
+					.call({
+						method: "school_fees.reminders.send_reminders",
+						args: { names },
+						freeze: true,
+						freeze_message: __("Sending reminders..."),
+					})
+					.then(({ message }) => {
+						listview.clear_checked_items();
+						school_fees.fee_invoice_list.show_reminder_result(message || {});
+					})
+		);
+	},
+
+	show_reminder_result({ sent = {}, skipped = {}, failed = {}, unavailable = {}, queued, count }) {
+		const esc = frappe.utils.escape_html;
+		if (queued) {
+			frappe.msgprint({
+				title: __("Sending in the background"),
+				indicator: "blue",
+				message: __(
+					"Reminders for {0} invoices are being sent in the background. You will find the result in your notifications (the bell) when it is done.",
+					[count]
+				),
+			});
+			return;
+		}
+		const list = (title, entries) =>
+			entries.length
+				? `<p><b>${title}</b></p><ul>${entries
+						.map(([name, text]) => `<li><b>${esc(name)}</b>: ${esc(text)}</li>`)
+						.join("")}</ul>`
+				: "";
+		const sent_entries = Object.entries(sent).map(([name, channels]) => [name, channels.join(", ")]);
+		const failed_entries = Object.entries(failed);
+		let html = list(__("Sent {0}", [sent_entries.length]), sent_entries);
+		html += list(__("Not sent"), failed_entries);
+		html += list(__("Skipped"), Object.entries(skipped));
+		html += list(__("Channels not set up"), Object.entries(unavailable));
+		frappe.msgprint({
+			title: __("Reminders"),
+			indicator: failed_entries.length ? (sent_entries.length ? "orange" : "red") : "green",
+			message: html || __("Nothing to send."),
 		});
 	},
 });

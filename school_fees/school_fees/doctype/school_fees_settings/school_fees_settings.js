@@ -25,4 +25,23 @@ frappe.ui.form.on("School Fees Settings", {
 			return { filters: { company: row.company, is_group: 0, disabled: 0 } };
 		});
 	},
+
+	refresh(frm) {
+		// the standard schedule (school_fees.reminders.DEFAULT_STAGES) as rows to adjust
+		if (!(frm.doc.reminder_stages || []).length) {
+			frm.add_custom_button(__("Add Standard Reminder Stages"), () => {
+				[
+					["Before Due Date", 3],
+					["On Due Date", 0],
+					["After Due Date", 7],
+					["After Due Date", 14],
+					["After Due Date", 30],
+				].forEach(([timing, days]) =>
+					frm.add_child("reminder_stages", { timing, days, email: 1, sms: 1 })
+				);
+				frm.refresh_field("reminder_stages");
+				frm.dirty();
+			});
+		}
+	},
 });
