@@ -124,7 +124,7 @@ Object.assign(school_fees.fee_invoice, {
 		);
 	},
 
-	history_html(frm, { payments = [], audit = [], late_fees = [] }) {
+	history_html(frm, { payments = [], audit = [], late_fees = [], reminders = [] }) {
 		const esc = frappe.utils.escape_html;
 		const money = (value) => format_currency(value, frm.doc.currency);
 		const table = (headers, rows) =>
@@ -151,6 +151,16 @@ Object.assign(school_fees.fee_invoice, {
 				<td class="text-right">${money(l.outstanding_amount)}</td>
 			</tr>`
 		);
+		const reminder_rows = reminders.map(
+			(r) => `<tr>
+				<td>${r.sent_on ? frappe.datetime.str_to_user(r.sent_on) : ""}</td>
+				<td>${esc(r.stage || __(r.reminder_type || ""))}</td>
+				<td>${esc(__(r.channel || ""))}</td>
+				<td>${esc(__(r.status || ""))}</td>
+				<td>${esc(r.recipient || "")}</td>
+				<td>${esc(r.reason || "")}</td>
+			</tr>`
+		);
 		const audit_rows = audit.map(
 			(a) => `<tr>
 				<td>${frappe.datetime.str_to_user(a.timestamp)}</td>
@@ -169,6 +179,10 @@ Object.assign(school_fees.fee_invoice, {
 		if (late_fees.length) {
 			html += `<h5>${__("Late Fees")}</h5>`;
 			html += table([__("Date"), __("Invoice"), __("Status"), __("Amount"), __("Outstanding")], late_fee_rows);
+		}
+		if (reminders.length) {
+			html += `<h5>${__("Reminders")}</h5>`;
+			html += table([__("When"), __("Stage"), __("Channel"), __("Status"), __("To"), __("Reason")], reminder_rows);
 		}
 		html += `<h5>${__("Audit Trail")}</h5>`;
 		html += audit.length
