@@ -1,0 +1,62 @@
+// Copyright (c) 2026, school_fees contributors
+// For license information, please see license.txt
+
+frappe.query_reports["Fee Aging"] = {
+	filters: [
+		{
+			fieldname: "company",
+			label: __("School"),
+			fieldtype: "Link",
+			options: "Company",
+			default: frappe.defaults.get_user_default("Company"),
+			reqd: 1,
+		},
+		{
+			fieldname: "as_of_date",
+			label: __("As of Date"),
+			fieldtype: "Date",
+			default: frappe.datetime.get_today(),
+			reqd: 1,
+		},
+		{
+			fieldname: "academic_term",
+			label: __("Academic Term"),
+			fieldtype: "Link",
+			options: "Academic Term",
+		},
+		{ fieldname: "grade", label: __("Grade"), fieldtype: "Link", options: "Grade" },
+		{
+			fieldname: "class_section",
+			label: __("Class Section"),
+			fieldtype: "Link",
+			options: "Class Section",
+			get_query: () => ({ filters: { company: frappe.query_report.get_filter_value("company") } }),
+		},
+		{
+			fieldname: "fee_group",
+			label: __("Fee Group"),
+			fieldtype: "Link",
+			options: "Fee Group",
+			get_query: () => ({ filters: { company: frappe.query_report.get_filter_value("company") } }),
+		},
+		{
+			fieldname: "student_status",
+			label: __("Student Status"),
+			fieldtype: "Select",
+			options: ["", "Active", "Inactive", "Withdrawn", "Graduated"],
+		},
+		{ fieldname: "student", label: __("Student (name or admission no)"), fieldtype: "Data" },
+		{ fieldname: "overdue_only", label: __("Overdue Only"), fieldtype: "Check" },
+	],
+
+	formatter(value, row, column, data, default_formatter) {
+		value = default_formatter(value, row, column, data);
+		if (column.fieldname === "age_90_above" && data && data.age_90_above > 0) {
+			value = `<span class="text-danger">${value}</span>`;
+		} else if (column.fieldname === "guardian_phone" && data && data.guardian_phone) {
+			const phone = encodeURIComponent(data.guardian_phone);
+			value = `<a href="tel:${phone}">${frappe.utils.escape_html(data.guardian_phone)}</a>`;
+		}
+		return value;
+	},
+};
