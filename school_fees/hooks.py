@@ -95,3 +95,4 @@ has_permission = {
 # -----------
 # shared form helpers (school_fees.form.*), built by `bench build` from public/js
 app_include_js = "school_fees.bundle.js"
+doctype_list_js = {"Bank Transaction": "public/js/bank_transaction_list.js"}
