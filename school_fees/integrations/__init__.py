@@ -4,4 +4,6 @@
   advance allocation from re-using what the app applied from a Payment Entry or Journal Entry.
 - :mod:`~school_fees.integrations.bank_reconciliation`: receipts, refunds and deposits in ERPNext's
   Bank Reconciliation Tool.
+- :mod:`~school_fees.integrations.bank_receipts`: a Bank Transaction reconciled with the receipt made
+  from it (ERPNext's own reconcile_vouchers).
 """

@@ -10,6 +10,10 @@
   (`outstanding_amount`, `paid_amount`, `status`, `remaining_amount`) written back from the ledger.
 - :mod:`~school_fees.ledger.checks`: whether the books take entries on a date and on a set of
   accounts and customers, asked of ERPNext's own validators where it has them.
+- Readers for one screen each, on top of balances: :mod:`~school_fees.ledger.aging` (what each
+  invoice owed on a date), :mod:`~school_fees.ledger.statements` (a student's movements with a
+  running balance), :mod:`~school_fees.ledger.reconciliation` (fee documents against GL, per school
+  and customer, and the per-school totals of a trust).
 
 Nothing outside this package and :mod:`school_fees.integrations` imports `erpnext.accounts`.
 """

@@ -66,16 +66,17 @@ CREATED_ACCOUNT_KEY = "school_fees_created_account"
 # What the app's roles may do on ERPNext DocTypes: only what the fee forms need to link to them
 # ("select": pick it in a link field; "read": fetch its values into the form). A cashier records
 # receipts and deposits (customer, school, cash/bank account, mode of payment, cost center, and the
-# school's currency the form fills in) and edits none of these masters; the reading roles pick a
-# school in list and report filters.
+# school's currency the form fills in) and edits none of these masters. A principal or trust
+# administrator reads the whole school, so reports may show its customers, accounts and modes of
+# payment as links; a class teacher only picks a school and sees amounts in its currency.
 LINK_RIGHTS = ("select", "read")
 FORM_LINKS = ("Customer", "Company", "Account", "Mode of Payment", "Cost Center", "Currency")
 ERPNEXT_PERMISSIONS = {
 	"Fee Cashier": dict.fromkeys(FORM_LINKS, LINK_RIGHTS),
 	"Fees Manager": dict.fromkeys(FORM_LINKS, LINK_RIGHTS),
-	"Principal": {"Company": LINK_RIGHTS},
-	"Trust Administrator": {"Company": LINK_RIGHTS},
-	"Class Teacher": {"Company": LINK_RIGHTS},
+	"Principal": dict.fromkeys(FORM_LINKS, LINK_RIGHTS),
+	"Trust Administrator": dict.fromkeys(FORM_LINKS, LINK_RIGHTS),
+	"Class Teacher": dict.fromkeys(("Company", "Currency"), LINK_RIGHTS),
 }
 # DefaultValue key remembering the DocTypes whose permissions install customized (Frappe copies the
 # standard rows into Custom DocPerm first), so that uninstall can put them back on their standard rows.
