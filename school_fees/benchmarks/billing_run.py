@@ -22,6 +22,9 @@ including its commits). Phase 2 creates, for the first ``si_students`` students,
 per Fee Invoice the run created: the same customer, dates, amounts (one line per fee head at its net
 amount), income accounts and cost centers, debit_to the fee receivable account; insert + submit
 each, one commit at the end, timed. The last line printed is ``ratio_vs_sales_invoice=<x>``.
+
+Setup is untimed and shared with the receipt benchmark (``benchmarks/common.py``): the company, the
+Fiscal Years covering the 2028 dates (added when the site's years do not cover them), masters.
 """
 
 import resource
@@ -29,27 +32,16 @@ import time
 import tracemalloc
 
 import frappe
-from frappe.utils import add_days, flt
+from frappe.utils import add_days
 
-from school_fees.billing import run_billing
-from school_fees.setup.schools import ensure_school
+from school_fees.benchmarks import common
+from school_fees.benchmarks.common import COMPANY, make_sales_invoices, run_billing, sales_invoice_specs
 
-COMPANY = "Benchmark School"
-ABBR = "BMS"
 TERM = "Benchmark Term 2028"
-GRADE = "Benchmark Grade"
+YEAR = 2028
 STRUCTURE_NAME = "Benchmark Structure 2028"
-# fee head -> (amount for the term, income account name)
-COMPONENTS = {
-	"Benchmark Tuition": (48000, "Tuition Fees"),
-	"Benchmark Transport": (12000, "Transport Fees"),
-	"Benchmark Library": (2400, "Library Fees"),
-}
 INSTALLMENTS = [("Q1", "2028-01-03"), ("Q2", "2028-04-03"), ("Q3", "2028-07-03"), ("Q4", "2028-10-02")]
 DISCOUNT = "Benchmark Sibling 10%"
-# An INR price list: with the site's USD "Standard Selling" every Sales Invoice would look up an
-# exchange rate over the network (5 s each time the lookup times out offline)
-PRICE_LIST = "Benchmark Selling INR"
 
 
 def run(
@@ -111,35 +103,16 @@ def run(
 def prepare_run(structure: str, students: int) -> tuple[str, list[str]]:
 	"""Fresh students in a class section of their own, and a Draft Billing Run for it."""
 	started = time.monotonic()
-	tag = frappe.generate_hash(length=6).upper()
-	section = make_section(tag)
-	names = make_students(students, section, tag)
-	run_doc = frappe.get_doc(
-		{
-			"doctype": "Billing Run",
-			"company": COMPANY,
-			"academic_term": TERM,
-			"fee_structure": structure,
-			"scope": "Class Section",
-			"class_section": section,
-			"posting_date": INSTALLMENTS[0][1],
-			"issue_invoices": 1,
-			"reference": f"Benchmark {tag}",
-		}
-	).insert()
-	frappe.db.commit()
+	tag = common.new_tag()
+	section = common.make_section(tag)
+	names = common.make_students(students, section, tag, f"{YEAR}-01-01", discount=DISCOUNT)
+	run_name = common.make_billing_run(TERM, structure, section, INSTALLMENTS[0][1], tag)
 	print(f"setup: {students} students in class section {section} ({time.monotonic() - started:.1f}s)")
-	return run_doc.name, names
+	return run_name, names
 
 
 def check_billed(billing_run: str, students: int) -> int:
-	run_doc = frappe.get_doc("Billing Run", billing_run)
-	if run_doc.status != "Completed" or run_doc.created_count != students * len(INSTALLMENTS):
-		frappe.throw(
-			f"Billing Run {billing_run} did not bill everybody: {run_doc.status}, "
-			f"{run_doc.created_count} invoices, {[e.error for e in run_doc.errors][:3]}"
-		)
-	return run_doc.created_count
+	return common.check_billed(billing_run, students * len(INSTALLMENTS))
 
 
 class Measured:
@@ -188,32 +161,12 @@ def peak_rss_kib() -> int:
 
 
 def ensure_masters() -> str:
-	ensure_company()
-	if not frappe.db.exists("Academic Term", TERM):
-		frappe.get_doc(
-			{
-				"doctype": "Academic Term",
-				"term_name": TERM,
-				"academic_year": "2028",
-				"start_date": "2028-01-01",
-				"end_date": "2028-12-31",
-			}
-		).insert()
-	if not frappe.db.exists("Grade", GRADE):
-		frappe.get_doc({"doctype": "Grade", "grade_name": GRADE}).insert()
-	if not frappe.db.exists("Price List", PRICE_LIST):
-		frappe.get_doc(
-			{
-				"doctype": "Price List",
-				"price_list_name": PRICE_LIST,
-				"currency": "INR",
-				"selling": 1,
-				"enabled": 1,
-			}
-		).insert()
-	for head, (_amount, account_name) in COMPONENTS.items():
-		ensure_fee_head(head, ensure_income_account(account_name))
-		ensure_item(head)
+	"""The shared masters (common.ensure_common, fiscal years covering every date billed), the
+	term, the sibling discount and the four-installment structure. Returns the structure."""
+	dates = [f"{YEAR}-01-01", f"{YEAR}-12-31"]
+	dates += [d for _label, issue in INSTALLMENTS for d in (issue, add_days(issue, 14))]
+	common.ensure_common(dates)
+	common.ensure_term(TERM, YEAR)
 	if not frappe.db.exists("Fee Discount", DISCOUNT):
 		frappe.get_doc(
 			{
@@ -226,172 +179,9 @@ def ensure_masters() -> str:
 				"fee_heads": [{"fee_head": "Benchmark Tuition"}],
 			}
 		).insert()
-	structure = frappe.db.get_value(
-		"Fee Structure", {"structure_name": STRUCTURE_NAME, "company": COMPANY, "docstatus": 1}
-	)
-	if not structure:
-		doc = frappe.get_doc(
-			{
-				"doctype": "Fee Structure",
-				"structure_name": STRUCTURE_NAME,
-				"company": COMPANY,
-				"academic_term": TERM,
-				"components": [
-					{"fee_head": head, "amount": amount} for head, (amount, _a) in COMPONENTS.items()
-				],
-				"installments": [
-					{
-						"installment": label,
-						"issue_date": issue,
-						"due_date": add_days(issue, 14),
-						"percentage": 25,
-					}
-					for label, issue in INSTALLMENTS
-				],
-			}
-		).insert()
-		doc.submit()
-		structure = doc.name
 	frappe.db.commit()
-	return structure
-
-
-def ensure_company():
-	if ensure_school(COMPANY, ABBR):
-		frappe.db.commit()
-
-
-def ensure_income_account(account_name: str) -> str:
-	name = frappe.db.get_value("Account", {"company": COMPANY, "account_name": account_name})
-	if name:
-		return name
-	parent = frappe.db.get_value(
-		"Account", {"company": COMPANY, "account_name": "Direct Income", "is_group": 1}
-	) or frappe.db.get_value("Account", {"company": COMPANY, "root_type": "Income", "is_group": 1})
-	return (
-		frappe.get_doc(
-			{"doctype": "Account", "company": COMPANY, "account_name": account_name, "parent_account": parent}
-		)
-		.insert()
-		.name
+	return common.ensure_structure(
+		STRUCTURE_NAME,
+		TERM,
+		[(label, issue, add_days(issue, 14), 25) for label, issue in INSTALLMENTS],
 	)
-
-
-def ensure_fee_head(head: str, income_account: str):
-	if not frappe.db.exists("Fee Head", head):
-		frappe.get_doc({"doctype": "Fee Head", "fee_head_name": head}).insert()
-	doc = frappe.get_doc("Fee Head", head)
-	if not any(row.company == COMPANY for row in doc.accounts):
-		doc.append("accounts", {"company": COMPANY, "income_account": income_account})
-		doc.save()
-
-
-def ensure_item(head: str):
-	if frappe.db.exists("Item", head):
-		return
-	frappe.get_doc(
-		{
-			"doctype": "Item",
-			"item_code": head,
-			"item_name": head,
-			"item_group": frappe.db.get_value("Item Group", {"is_group": 0}) or "All Item Groups",
-			"stock_uom": "Nos",
-			"is_stock_item": 0,
-			"include_item_in_manufacturing": 0,
-		}
-	).insert()
-
-
-def make_section(tag: str) -> str:
-	return (
-		frappe.get_doc({"doctype": "Class Section", "company": COMPANY, "grade": GRADE, "section": f"B{tag}"})
-		.insert()
-		.name
-	)
-
-
-def make_students(count: int, section: str, tag: str) -> list[str]:
-	"""Fresh students (and their customers), every third with the sibling discount."""
-	names = []
-	for i in range(count):
-		doc = frappe.get_doc(
-			{
-				"doctype": "Student",
-				"student_name": f"Bench {tag} {i:05d}",
-				"admission_no": f"BM-{tag}-{i:05d}",
-				"company": COMPANY,
-				"class_section": section,
-				"joining_date": "2028-01-01",
-				"guardian_name": "Guardian",
-				"discounts": [{"fee_discount": DISCOUNT}] if i % 3 == 0 else [],
-			}
-		).insert()
-		names.append(doc.name)
-		if i % 100 == 99:
-			frappe.db.commit()
-	frappe.db.commit()
-	return names
-
-
-# ---------------------------------------------------------------- the Sales Invoice side
-
-
-def sales_invoice_specs(billing_run: str, students: list[str]) -> list[dict]:
-	"""One Sales Invoice per Fee Invoice of `students` in the run: same customer, dates, accounts
-	and amounts (each fee head at its net amount). Plain dicts; documents are made while timed."""
-	receivable = frappe.db.get_value(
-		"School Fees Company Settings",
-		{"parent": "School Fees Settings", "company": COMPANY},
-		"receivable_account",
-	)
-	invoices = frappe.get_all(
-		"Fee Invoice",
-		filters={"billing_run": billing_run, "student": ("in", students or ["-"]), "docstatus": 1},
-		fields=["name", "customer", "posting_date", "due_date", "cost_center"],
-		order_by="student, posting_date",
-	)
-	items: dict[str, list] = {}
-	for row in frappe.get_all(
-		"Fee Invoice Item",
-		filters={"parenttype": "Fee Invoice", "parent": ("in", [i.name for i in invoices] or ["-"])},
-		fields=["parent", "fee_head", "net_amount", "income_account", "cost_center"],
-		order_by="idx",
-	):
-		items.setdefault(row.parent, []).append(row)
-	return [
-		{
-			"doctype": "Sales Invoice",
-			"company": COMPANY,
-			"customer": invoice.customer,
-			"posting_date": invoice.posting_date,
-			"set_posting_time": 1,
-			"due_date": invoice.due_date,
-			"debit_to": receivable,
-			"currency": "INR",
-			"selling_price_list": PRICE_LIST,
-			"price_list_currency": "INR",
-			"plc_conversion_rate": 1,
-			"conversion_rate": 1,
-			"disable_rounded_total": 1,
-			"cost_center": invoice.cost_center,
-			"items": [
-				{
-					"item_code": item.fee_head,
-					"qty": 1,
-					"rate": flt(item.net_amount),
-					"income_account": item.income_account,
-					"cost_center": item.cost_center,
-				}
-				for item in items[invoice.name]
-			],
-		}
-		for invoice in invoices
-	]
-
-
-def make_sales_invoices(specs: list[dict]) -> None:
-	for spec in specs:
-		doc = frappe.get_doc(spec)
-		doc.insert()
-		doc.submit()
-	frappe.db.commit()

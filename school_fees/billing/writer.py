@@ -15,12 +15,13 @@ from frappe.model.naming import (
 	parse_naming_series,
 	validate_name,
 )
-from frappe.utils import cint, create_batch, flt, getdate, now, nowdate
+from frappe.utils import cint, flt, getdate, nowdate
 
 from school_fees import audit
 from school_fees.core.money import to_decimal
 from school_fees.core.status import DRAFT, invoice_status
 from school_fees.ledger import posting
+from school_fees.rows import NewRows, insert_rows
 
 FEE_INVOICE = "Fee Invoice"
 
@@ -44,21 +45,19 @@ class InvoiceWriter:
 			return
 		docs = sorted(docs, key=lambda d: d.billing_key or "")  # same lock order in every process
 		reserve_names(docs)
-		timestamp, user, today = now(), frappe.session.user, getdate(nowdate())
-		self.templates = {}
+		today = getdate(nowdate())
+		new_rows = NewRows()
 		docstatus = 1 if self.issue else 0
 		children, audit_logs, gl_rows = [], [], []
 
 		for doc in docs:
 			doc.docstatus = docstatus
-			doc.creation = doc.modified = timestamp
-			doc.owner = doc.modified_by = user
+			doc.update(new_rows.stamp)
 			doc.set_parent_in_children()
 			doc.set_docstatus()
 			for child in doc.get_all_children():
 				child.name = validate_name(child.doctype, make_autoname("hash", child.doctype))
-				child.creation = child.modified = timestamp
-				child.owner = child.modified_by = user
+				child.update(new_rows.stamp)
 				children.append(child)
 			audit_logs.append(audit.audit_row(FEE_INVOICE, doc.name, "Created", to_status=DRAFT))
 			if not self.issue:
@@ -73,54 +72,14 @@ class InvoiceWriter:
 			gl_rows.append(rows)
 			audit_logs.append(audit.audit_row(FEE_INVOICE, doc.name, "Issued", DRAFT, doc.status))
 
-		gl_map = [row for rows in posting.prepare_many(gl_rows, docs[0].company) for row in rows]
-		stamp = {"creation": timestamp, "modified": timestamp, "owner": user, "modified_by": user}
-		gl_entries = [self.new_row("GL Entry", row, stamp, docstatus=1) for row in gl_map]
-		payment_entries = [
-			self.new_row(row.doctype, row, stamp, docstatus=1) for row in posting.payment_ledger_rows(gl_map)
-		]
-		logs = [self.new_row("Fee Audit Log", row, stamp) for row in audit_logs]
+		gl_map = [row for voucher in posting.prepare_many(gl_rows, docs[0].company) for row in voucher]
+		ledger_entries = posting.ledger_documents(gl_map, new_rows)
+		logs = [new_rows.new("Fee Audit Log", row) for row in audit_logs]
 
 		insert_rows(docs)
 		insert_rows(children)
-		insert_rows(gl_entries)
-		insert_rows(payment_entries)
+		insert_rows(ledger_entries)
 		insert_rows(logs)
-
-	def new_row(self, doctype: str, values: dict, stamp: dict, docstatus: int = 0) -> Document:
-		"""A new document of `doctype` with `values`, as frappe.new_doc + update would make it (the
-		defaults are computed once per doctype and batch), named as its insert() would name it."""
-		if doctype not in self.templates:
-			self.templates[doctype] = frappe.new_doc(doctype, as_dict=True)
-		doc = frappe.get_doc({**self.templates[doctype], **values, **stamp, "docstatus": docstatus})
-		if doctype == "GL Entry":
-			doc.autoname()  # ERPNext's temporary hash name, renamed later by its scheduler
-		else:
-			doc.name = make_autoname("hash", doctype)
-		return doc
-
-
-def insert_rows(docs: list[Document], chunk_size: int = 1000) -> None:
-	"""Write new documents with one multi-row INSERT per doctype (and per `chunk_size` rows), with
-	exactly the columns and values their `db_insert` would write.
-
-	This is frappe.db.bulk_insert without the query builder: building the statement through pypika
-	costs about a millisecond per row, more than everything else the job does for an invoice. Table
-	and column names come from the DocType meta; every value is a bound parameter."""
-	by_doctype: dict[str, list[dict]] = {}
-	for doc in docs:
-		by_doctype.setdefault(doc.doctype, []).append(
-			doc.get_valid_dict(convert_dates_to_str=True, ignore_virtual=True)
-		)
-	for doctype, rows in by_doctype.items():
-		fields = list(rows[0])
-		columns = ", ".join(f"`{field}`" for field in fields)
-		row_placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
-		for chunk in create_batch(rows, chunk_size):
-			frappe.db.sql(
-				f"INSERT INTO `tab{doctype}` ({columns}) VALUES {', '.join([row_placeholder] * len(chunk))}",
-				[row[field] for row in chunk for field in fields],
-			)
 
 
 def reserve_names(docs: list[Document]) -> None:

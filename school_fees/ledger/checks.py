@@ -22,7 +22,7 @@ from erpnext.accounts.doctype.accounting_period.accounting_period import (
 	validate_accounting_period_on_doc_save,
 )
 from erpnext.accounts.general_ledger import check_freezing_date, validate_against_pcv
-from erpnext.accounts.utils import get_fiscal_year
+from erpnext.accounts.utils import get_fiscal_year, get_fiscal_years
 
 
 def message_of(error: Exception) -> str:
@@ -51,6 +51,11 @@ def is_period_closed(doctype: str, company: str, posting_date) -> bool:
 		frappe.clear_last_message()
 		return True
 	return False
+
+
+def has_fiscal_year(date, company: str) -> bool:
+	"""An active Fiscal Year of the company covers the date (ERPNext's own look-up)."""
+	return bool(get_fiscal_years(getdate(date), company=company, boolean=True))
 
 
 def posting_problems(company: str, posting_date) -> list[str]:
@@ -169,3 +174,21 @@ def bulk_unsupported_reason(doctype: str, company: str, accounts: list[str]) -> 
 	if frappe.get_all("Budget", filters={"company": company, "docstatus": 1}, limit=1):
 		return "budget"
 	return None
+
+
+def direct_posting_refusal(
+	doctype: str, company: str, posting_date, accounts: dict[str, str | None], customers: list[str]
+) -> str | None:
+	"""Why a voucher's rows must go through ERPNext's make_gl_entries rather than be written directly
+	(ledger.posting.post): anything ERPNext would refuse or add on this date, these accounts and
+	customers, or a ledger feature of the site the direct write does not reproduce. None: write."""
+	if is_period_closed(doctype, company, posting_date):
+		return "closed accounting period"
+	currency = frappe.get_cached_value("Company", company, "default_currency")
+	problems = posting_problems(company, posting_date) + account_problems(company, accounts, currency)
+	if problems:
+		return problems[0]
+	refused = customer_problems(customers, company, currency)
+	if refused:
+		return next(iter(refused.values()))
+	return bulk_unsupported_reason(doctype, company, list(accounts))

@@ -26,7 +26,8 @@ from erpnext.accounts.general_ledger import (
 from erpnext.accounts.utils import get_fiscal_year, get_payment_ledger_entries
 
 from school_fees.core.money import ZERO, quantize, to_decimal
-from school_fees.ledger import writeback
+from school_fees.ledger import checks, writeback
+from school_fees.rows import NewRows, insert_rows
 
 # Documents that link to a voucher only because the ledger does; cancelling the voucher must not
 # be blocked by them (ERPNext sets the same list on its own vouchers).
@@ -42,6 +43,10 @@ LEDGER_LINKED_DOCTYPES = (
 	"Unreconcile Payment Entries",
 	"Fee Audit Log",
 )
+
+
+# The app's vouchers: rows against them need nothing ERPNext would update on its own vouchers
+APP_VOUCHERS = ("Fee Invoice", "Payment Allocation", "Credit Note", "Deposit")
 
 
 class UnbalancedVoucherError(frappe.ValidationError):
@@ -161,15 +166,42 @@ def prepare(rows: list[frappe._dict]) -> list[frappe._dict]:
 
 
 def post(doc, rows: list[frappe._dict]) -> None:
-	"""Post `rows` (built with VoucherEntries) for a submitted `doc` through ERPNext's
-	make_gl_entries, which validates accounting periods, frozen dates and balance, and writes
-	Payment Ledger Entries for the receivable rows; then write back, at once, every app voucher
-	the rows are against."""
+	"""Post `rows` (built with VoucherEntries) for a submitted `doc`, then write back, at once, every
+	app voucher the rows are against.
+
+	When ledger.checks finds nothing ERPNext would refuse on these accounts, customers and date, and
+	the site uses no ledger feature the direct write does not reproduce, the GL and Payment Ledger
+	rows are written directly: the rows make_gl_entries would write (same merge, same Payment Ledger
+	builder; a differential test pins them column for column), without its per-row document
+	machinery. Otherwise they go through ERPNext's make_gl_entries, which refuses with its own
+	message. `frappe.flags.school_fees_through_erpnext` forces ERPNext's path."""
 	assert_balanced(rows, doc)
 	rows = set_against(non_zero(rows))
-	with writeback.deferred():
-		make_gl_entries(rows, merge_entries=True)
+	if writes_directly(doc, rows):
+		insert_rows(ledger_documents(prepare_many([rows], doc.company)[0], NewRows()))
+	else:
+		with writeback.deferred():
+			make_gl_entries(rows, merge_entries=True)
 	writeback.refresh_against(rows)
+
+
+def writes_directly(doc, rows: list[frappe._dict]) -> bool:
+	"""Whether `rows` may be written without ERPNext's per-row posting (see post)."""
+	if frappe.flags.school_fees_through_erpnext or offsets_dimensions(doc.company):
+		return False
+	if any(row.against_voucher_type and row.against_voucher_type not in APP_VOUCHERS for row in rows):
+		return False  # ERPNext keeps outstanding figures of its own vouchers (advances applied)
+	accounts = {row.account: row.cost_center for row in rows}
+	customers = [row.party for row in rows if row.party_type == "Customer"]
+	return not checks.direct_posting_refusal(doc.doctype, doc.company, doc.posting_date, accounts, customers)
+
+
+def ledger_documents(gl_map: list[frappe._dict], new_rows: NewRows) -> list:
+	"""Unsaved, submitted GL Entries for prepared GL rows and the Payment Ledger Entries ERPNext
+	builds for them."""
+	gl_entries = [new_rows.new("GL Entry", row, docstatus=1) for row in gl_map]
+	payment_entries = [new_rows.new(row.doctype, row, docstatus=1) for row in payment_ledger_rows(gl_map)]
+	return gl_entries + payment_entries
 
 
 def reverse(doc) -> None:
