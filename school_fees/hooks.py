@@ -91,8 +91,20 @@ has_permission = {
 	"Student": "school_fees.permissions.class_teacher_has_permission",
 }
 
+# Parent portal: a guardian (a portal user of the family's Customer) sees the family's submitted
+# documents only; Frappe asks these for a website user's prints and PDFs too
+has_website_permission = {
+	"Fee Invoice": "school_fees.portal.fee_invoice_website_permission",
+	"Payment Allocation": "school_fees.portal.payment_allocation_website_permission",
+	"Credit Note": "school_fees.portal.credit_note_website_permission",
+	"Deposit": "school_fees.portal.deposit_website_permission",
+	"Student": "school_fees.portal.student_website_permission",
+}
+
 # Desk assets
 # -----------
 # shared form helpers (school_fees.form.*), built by `bench build` from public/js
 app_include_js = "school_fees.bundle.js"
 doctype_list_js = {"Bank Transaction": "public/js/bank_transaction_list.js"}
+# "Invite Guardian" on the Student (parent portal), next to the Student form's own student.js
+doctype_js = {"Student": "public/js/student_portal.js"}
