@@ -10,6 +10,7 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from school_fees.core.status import is_allowed_transition
+from school_fees.rows import NewRows, insert_rows
 
 FEE_INVOICE = "Fee Invoice"
 
@@ -72,5 +73,9 @@ def log(
 	doc.insert()
 
 
-def log_status_change(reference_doctype: str, reference_name: str, from_status, to_status, reason=None):
-	log(reference_doctype, reference_name, "Status Change", from_status, to_status, reason)
+def log_rows(rows: list[dict]) -> None:
+	"""Write many audit rows (made with audit_row) with one INSERT."""
+	if not rows:
+		return
+	new_rows = NewRows()
+	insert_rows([new_rows.new("Fee Audit Log", row) for row in rows])

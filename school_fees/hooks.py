@@ -108,3 +108,6 @@ app_include_js = "school_fees.bundle.js"
 doctype_list_js = {"Bank Transaction": "public/js/bank_transaction_list.js"}
 # "Invite Guardian" on the Student (parent portal), next to the Student form's own student.js
 doctype_js = {"Student": "public/js/student_portal.js"}
+
+# Guardians find their children's fees from the portal menu (/me) after logging in
+standard_portal_menu_items = [{"title": "School Fees", "route": "/fees", "role": "Customer"}]

@@ -50,10 +50,18 @@ def refresh_fee_invoices(names: list[str], as_of=None) -> dict[str, str]:
 		FEE_INVOICE, [row.name for row in invoices if row.docstatus == 1], for_update=True
 	)
 	today = getdate(as_of or nowdate())
-	return {invoice.name: write_back_invoice(invoice, balances.get(invoice.name), today) for invoice in invoices}
+	status_changes = []
+	statuses = {
+		invoice.name: write_back_invoice(invoice, balances.get(invoice.name), today, status_changes)
+		for invoice in invoices
+	}
+	audit.log_rows(status_changes)
+	return statuses
 
 
-def write_back_invoice(invoice: frappe._dict, balance: Decimal | None, today) -> str:
+def write_back_invoice(invoice: frappe._dict, balance: Decimal | None, today, status_changes: list) -> str:
+	"""Write the invoice's ledger figures back where they changed; a status change is checked against
+	the life cycle (audit.audit_row) and its audit row added to `status_changes`."""
 	grand_total = to_decimal(invoice.grand_total)
 	if invoice.docstatus == 1:
 		outstanding = balance
@@ -68,12 +76,12 @@ def write_back_invoice(invoice: frappe._dict, balance: Decimal | None, today) ->
 	if to_decimal(invoice.paid_amount) != paid:
 		values["paid_amount"] = flt(paid)
 	if invoice.status != status:
-		audit.check_transition(FEE_INVOICE, invoice.name, invoice.status, status)
 		values["status"] = status
+		status_changes.append(
+			audit.audit_row(FEE_INVOICE, invoice.name, "Status Change", invoice.status, status)
+		)
 	if values:
 		frappe.db.set_value(FEE_INVOICE, invoice.name, values, update_modified=False)
-	if invoice.status != status:
-		audit.log_status_change(FEE_INVOICE, invoice.name, invoice.status, status)
 	return status
 
 
@@ -112,7 +120,9 @@ def deferred():
 
 def refresh_against(rows: list[frappe._dict]) -> None:
 	"""Write back every app voucher that GL `rows` (receivable rows with a party) are against."""
-	against = {(row.against_voucher_type, row.against_voucher) for row in rows if row.party and row.against_voucher}
+	against = {
+		(row.against_voucher_type, row.against_voucher) for row in rows if row.party and row.against_voucher
+	}
 	refresh_fee_invoices([name for doctype, name in against if doctype == FEE_INVOICE])
 	for doctype, name in sorted(against):
 		if doctype in CREDIT_DOCTYPES:
