@@ -73,6 +73,13 @@ def log(
 	doc.insert()
 
 
+def log_read(reference_doctype: str, reference_name: str, action: str, reason: str | None = None) -> None:
+	"""Audit a read (a view, a print, a download): the row is kept although the request is a GET,
+	which Frappe commits only when asked (frappe.app.sync_database), as it does for `_seen`."""
+	log(reference_doctype, reference_name, action, reason=reason)
+	frappe.local.flags.commit = True
+
+
 def log_rows(rows: list[dict]) -> None:
 	"""Write many audit rows (made with audit_row) with one INSERT."""
 	if not rows:

@@ -325,17 +325,10 @@ def get_portal_context() -> dict:
 	}
 
 
-def audit_portal(doctype: str, name: str, action: str, reason: str) -> None:
-	"""A Fee Audit Log row (user, time, IP) kept although the request is a GET: Frappe commits a GET
-	only when asked (frappe.app.sync_database), as it does for a document's `_seen`."""
-	audit.log(doctype, name, action, reason=reason)
-	frappe.local.flags.commit = True
-
-
 def log_portal_view(children: list) -> None:
 	"""One "Portal View" row per child shown."""
 	for child in children:
-		audit_portal(STUDENT, child.name, ACTION_VIEW, _("Fees page viewed in the parent portal."))
+		audit.log_read(STUDENT, child.name, ACTION_VIEW, _("Fees page viewed in the parent portal."))
 
 
 # ---------------------------------------------------------------- downloads
@@ -368,7 +361,7 @@ def download_pdf(doctype: str, name: str) -> None:
 	from frappe.utils.print_format import download_pdf as frappe_download_pdf
 
 	frappe_download_pdf(doctype, name, format=PRINT_FORMATS[doctype], doc=doc)
-	audit_portal(doctype, name, ACTION_DOWNLOAD, _("PDF downloaded from the parent portal."))
+	audit.log_read(doctype, name, ACTION_DOWNLOAD, _("PDF downloaded from the parent portal."))
 
 
 @frappe.whitelist()
@@ -383,7 +376,7 @@ def download_statement(student: str, from_date: str | None = None, to_date: str 
 	frappe.local.response.filename = statements.statement_file_name(statement)
 	frappe.local.response.filecontent = statements.statement_pdf(statement)
 	frappe.local.response.type = "pdf"
-	audit_portal(
+	audit.log_read(
 		STUDENT,
 		student,
 		ACTION_DOWNLOAD,

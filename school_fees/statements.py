@@ -319,7 +319,7 @@ def download_statement(student: str, from_date: str, to_date: str) -> None:
 	frappe.local.response.filename = statement_file_name(statement)
 	frappe.local.response.filecontent = statement_pdf(statement)
 	frappe.local.response.type = "pdf"
-	audit.log(STUDENT, student, AUDIT_ACTION, reason=period_text(statement) + " " + _("printed."))
+	audit.log_read(STUDENT, student, AUDIT_ACTION, reason=period_text(statement) + " " + _("printed."))
 
 
 def period_text(statement: dict) -> str:
