@@ -67,4 +67,20 @@ Object.assign(school_fees.form, {
 		dialog.show();
 		return dialog;
 	},
+
+	// Ask a period (default: last month) and call `on_period(from_date, to_date)`.
+	ask_period(title, primary_label, on_period) {
+		const last_month_end = frappe.datetime.add_days(frappe.datetime.month_start(), -1);
+		const last_month_start = `${last_month_end.slice(0, 8)}01`; // dates are YYYY-MM-DD
+		frappe.prompt(
+			[
+				{ fieldname: "from_date", fieldtype: "Date", label: __("From"), reqd: 1, default: last_month_start },
+				{ fieldname: "to_date", fieldtype: "Date", label: __("To"), reqd: 1, default: last_month_end },
+			],
+			({ from_date, to_date }) => on_period(from_date, to_date),
+			title,
+			primary_label
+		);
+	},
 });
+

@@ -141,6 +141,9 @@ Object.assign(school_fees.student, {
 		add(__("Add Credit"), "Credit Note", () => school_fees.student.new_voucher(frm, "Credit Note"));
 		add(__("Refund Credit"), "Payment Allocation", () => school_fees.student.refund_credit(frm));
 		add(__("Add Deposit"), "Deposit", () => school_fees.student.new_voucher(frm, "Deposit"));
+		if (!frm.is_new()) {
+			frm.add_custom_button(__("Statement"), () => school_fees.student.statement(frm), group);
+		}
 		add(__("Create Invoice"), "Fee Invoice", () =>
 			school_fees.student.new_voucher(frm, "Fee Invoice", {
 				grade: frm.doc.grade,
@@ -259,5 +262,21 @@ Object.assign(school_fees.student, {
 			"Balance is what the invoices still owe less open credit; a refund of credit shows as a charge."
 		)}</p>`;
 	},
+
+	// Statement of account for a period: open the PDF, or email it to the guardian.
+	statement(frm) {
+		school_fees.form.ask_period(__("Statement of Account"), __("Download PDF"), (from_date, to_date) => {
+			const args = new URLSearchParams({ student: frm.doc.name, from_date, to_date });
+			window.open(`/api/method/school_fees.statements.download_statement?${args}`);
+			if (frm.doc.guardian_email) {
+				frappe.confirm(__("Also email it to {0}?", [frm.doc.guardian_email]), () =>
+					frappe
+						.call("school_fees.statements.email_statement", { student: frm.doc.name, from_date, to_date })
+						.then(() => frappe.show_alert({ message: __("Statement emailed"), indicator: "green" }))
+				);
+			}
+		});
+	},
 });
+
 // ---- end billing profile ------------------------------------------------------------------------
