@@ -5,7 +5,8 @@
   on and how much, and its GL rows.
 - :mod:`~school_fees.payments.credit`: open credit: finding it, applying it automatically to new
   invoices, credit notes in bulk, and the desk's look-ups.
-- :mod:`~school_fees.payments.deposits`: a deposit's account and its movements.
+- :mod:`~school_fees.payments.deposits`: a deposit's account and its movements, deposits in bulk.
+- :mod:`~school_fees.payments.bulk`: one submitted document per student, each on its savepoint.
 
 The amounts a document may still give or receive are always read from the ledger
 (ledger.balances), never from cached fields.

@@ -22,6 +22,7 @@ from school_fees.ledger.balances import (
 	receivable_balance,
 )
 from school_fees.payments.allocation import PaymentAllocationError, available_credit, source_label
+from school_fees.payments.bulk import parse_students, submit_per_student
 from school_fees.settings import get_company_settings, setting_enabled
 
 
@@ -148,37 +149,25 @@ def make_credit_notes(
 	error and the others are still credited. Returns {"created": [names], "failed": [{student, error}]}."""
 	frappe.has_permission("Credit Note", "create", throw=True)
 	frappe.has_permission("Credit Note", "submit", throw=True)
-	if isinstance(students, str):
-		students = json.loads(students)
 	amount = to_decimal(str(amount))
 	if amount <= 0:
 		frappe.throw(_("The credit amount must be above zero."), PaymentAllocationError)
 
-	created, failed = [], []
-	for student in dict.fromkeys(students):
-		frappe.db.savepoint("make_credit_note")
-		try:
-			note = frappe.get_doc(
-				{
-					"doctype": "Credit Note",
-					"student": student,
-					"company": frappe.db.get_value("Student", student, "company"),
-					"amount": flt(amount),
-					"posting_date": posting_date,
-					"reason_type": reason_type,
-					"reason": reason,
-					"approved_by": approved_by,
-					"notify_guardian": int(notify_guardian or 0),
-				}
-			)
-			note.insert()
-			note.submit()
-			created.append(note.name)
-		except frappe.ValidationError as error:
-			frappe.db.rollback(save_point="make_credit_note")
-			failed.append({"student": student, "error": str(error) or error.__class__.__name__})
-			frappe.clear_messages()
-	return {"created": created, "failed": failed}
+	return submit_per_student(
+		parse_students(students),
+		"make_credit_note",
+		lambda student: {
+			"doctype": "Credit Note",
+			"student": student,
+			"company": frappe.db.get_value("Student", student, "company"),
+			"amount": flt(amount),
+			"posting_date": posting_date,
+			"reason_type": reason_type,
+			"reason": reason,
+			"approved_by": approved_by,
+			"notify_guardian": int(notify_guardian or 0),
+		},
+	)
 
 
 # ---------------------------------------------------------------- the desk's look-ups

@@ -1,9 +1,17 @@
-"""Deposits: the liability account a deposit sits on, and what happened to it since."""
+"""Deposits: the liability account a deposit sits on, what happened to it since, and deposits in
+bulk (the Deposit Balance report's Add Deposit)."""
 
 import frappe
 from frappe import _
+from frappe.utils import flt
 
+from school_fees.core.money import to_decimal
 from school_fees.core.payment_types import APPLY_DEPOSIT, DEPOSIT_TO_CREDIT, REFUND
+from school_fees.payments.bulk import parse_students, submit_per_student
+
+
+class DepositAmountError(frappe.ValidationError):
+	"""A deposit amount that is not above zero."""
 
 
 def deposit_account_of(deposit: str) -> str:
@@ -37,3 +45,40 @@ def deposit_history(name: str) -> list[frappe._dict]:
 			)
 		)
 	return history
+
+
+@frappe.whitelist(methods=["POST"])
+def make_deposits(
+	students: list | str,
+	amount: float | str,
+	posting_date: str,
+	deposit_type: str,
+	mode_of_payment: str,
+	approved_by: str | None = None,
+	description: str | None = None,
+) -> dict:
+	"""Create and submit one Deposit of `amount` per student (Add Deposit). Each student is done on
+	its own savepoint: one that fails is reported with its error and the others still get their
+	deposit. Returns {"created": [names], "failed": [{student, error}]}."""
+	frappe.has_permission("Deposit", "create", throw=True)
+	frappe.has_permission("Deposit", "submit", throw=True)
+	amount = to_decimal(str(amount))
+	if amount <= 0:
+		frappe.throw(_("The deposit amount must be above zero."), DepositAmountError)
+
+	def deposit_of(student: str) -> dict:
+		company, customer = frappe.db.get_value("Student", student, ["company", "customer"]) or (None, None)
+		return {
+			"doctype": "Deposit",
+			"student": student,
+			"company": company,
+			"customer": customer,
+			"amount": flt(amount),
+			"posting_date": posting_date,
+			"deposit_type": deposit_type,
+			"mode_of_payment": mode_of_payment,
+			"approved_by": approved_by,
+			"description": description,
+		}
+
+	return submit_per_student(parse_students(students), "make_deposit", deposit_of)

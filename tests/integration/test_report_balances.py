@@ -37,11 +37,9 @@ import frappe
 from frappe.desk.query_report import run
 
 from school_fees.ledger import balances
+from school_fees.payments.deposits import DepositAmountError, make_deposits
 from school_fees.school_fees.doctype.fee_invoice.fee_invoice import cancel_fee_invoice
-from school_fees.school_fees.report.deposit_balance.deposit_balance import DepositAmountError, make_deposits
-from school_fees.school_fees.report.student_balances.student_balances import (
-	ReportFilterError,
-)
+from school_fees.school_fees.report.common import ReportFilterError
 from school_fees.school_fees.report.student_balances.student_balances import (
 	execute as student_balances_execute,
 )

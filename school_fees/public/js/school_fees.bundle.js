@@ -84,3 +84,266 @@ Object.assign(school_fees.form, {
 	},
 });
 
+
+// Helpers shared by the School Fees query reports (each report's .js is loaded on its own; this
+// bundle is already in the desk, so they call school_fees.reports).
+frappe.provide("school_fees.reports");
+
+Object.assign(school_fees.reports, {
+	filter_value(fieldname) {
+		return frappe.query_report.get_filter_value(fieldname);
+	},
+
+	// Links limited to the school picked in the report's `company` filter.
+	of_company() {
+		return { filters: { company: school_fees.reports.filter_value("company") } };
+	},
+
+	// The student scope filters (term, grade, section, fee group, student status); with
+	// `section_of_grade` the Class Section choice is also limited to the picked grade.
+	scope_filters({ section_of_grade = false } = {}) {
+		const filter_value = school_fees.reports.filter_value;
+		return [
+			{
+				fieldname: "academic_term",
+				label: __("Academic Term"),
+				fieldtype: "Link",
+				options: "Academic Term",
+			},
+			{ fieldname: "grade", label: __("Grade"), fieldtype: "Link", options: "Grade" },
+			{
+				fieldname: "class_section",
+				label: __("Class Section"),
+				fieldtype: "Link",
+				options: "Class Section",
+				get_query: section_of_grade
+					? () => ({
+							filters: {
+								company: filter_value("company"),
+								...(filter_value("grade") ? { grade: filter_value("grade") } : {}),
+							},
+					  })
+					: school_fees.reports.of_company,
+			},
+			{
+				fieldname: "fee_group",
+				label: __("Fee Group"),
+				fieldtype: "Link",
+				options: "Fee Group",
+				get_query: school_fees.reports.of_company,
+			},
+			{
+				fieldname: "student_status",
+				label: __("Student Status"),
+				fieldtype: "Select",
+				options: ["", "Active", "Inactive", "Withdrawn", "Graduated"],
+			},
+		];
+	},
+
+	// The filters of Student Balances, Credit Balance and Deposit Balance.
+	student_filters(options) {
+		return [
+			{
+				fieldname: "company",
+				label: __("School"),
+				fieldtype: "Link",
+				options: "Company",
+				reqd: 1,
+				default: frappe.defaults.get_user_default("Company"),
+			},
+			{ fieldname: "from_date", label: __("From Date"), fieldtype: "Date" },
+			{
+				fieldname: "to_date",
+				label: __("To Date"),
+				fieldtype: "Date",
+				reqd: 1,
+				default: frappe.datetime.get_today(),
+			},
+			...school_fees.reports.scope_filters(options),
+			{
+				fieldname: "student",
+				label: __("Student"),
+				fieldtype: "Link",
+				options: "Student",
+				get_query: school_fees.reports.of_company,
+			},
+		];
+	},
+
+	ticked(report) {
+		return report.get_checked_items().filter((row) => row.student);
+	},
+
+	// The one ticked student's row, or null (after saying so).
+	one_student(report) {
+		const rows = school_fees.reports.ticked(report);
+		if (rows.length !== 1) {
+			frappe.msgprint(__("Tick one student."));
+			return null;
+		}
+		return rows[0];
+	},
+
+	// `on_students(names)` with the ticked students, or with no tick those picked in a dialog
+	// (Active students of the report's school).
+	with_students(report, on_students) {
+		const students = school_fees.reports.ticked(report).map((row) => row.student);
+		if (students.length) {
+			on_students(students);
+			return;
+		}
+		new frappe.ui.form.MultiSelectDialog({
+			doctype: "Student",
+			target: null,
+			setters: { grade: null, class_section: null },
+			add_filters_group: 1,
+			get_query: () => ({ filters: { company: report.get_filter_value("company"), status: "Active" } }),
+			action(selections) {
+				if (!selections.length) {
+					frappe.msgprint(__("Select at least one student."));
+					return;
+				}
+				this.dialog.hide();
+				on_students(selections);
+			},
+		});
+	},
+
+	// A dialog for a bulk action on `students`: an amount (`amount_label`), a date, then `fields`;
+	// Submit POSTs them to `method` and shows `outcome_title` with `done(message)` and the failures.
+	bulk_dialog(report, students, { title, amount_label, fields, method, outcome_title, done }) {
+		const dialog = new frappe.ui.Dialog({
+			title,
+			fields: [
+				{ fieldname: "amount", fieldtype: "Currency", label: amount_label, reqd: 1 },
+				{
+					fieldname: "posting_date",
+					fieldtype: "Date",
+					label: __("Date"),
+					reqd: 1,
+					default: frappe.datetime.get_today(),
+				},
+				...fields,
+			],
+			primary_action_label: __("Submit"),
+			primary_action(values) {
+				frappe
+					.call({ method, type: "POST", args: { students, ...values }, freeze: true })
+					.then(({ message }) => {
+						dialog.hide();
+						school_fees.reports.show_outcome(outcome_title, done(message), message.failed);
+						report.refresh();
+					});
+			},
+		});
+		dialog.show();
+	},
+
+	// The Approved By field of the bulk dialogs: enabled system users.
+	approved_by_field() {
+		return {
+			fieldname: "approved_by",
+			fieldtype: "Link",
+			options: "User",
+			label: __("Approved By"),
+			get_query: () => ({ filters: { user_type: "System User", enabled: 1 } }),
+		};
+	},
+
+	// A bulk action's outcome: `done` and the students it failed for, with their errors.
+	show_outcome(title, done, failed) {
+		const rows = (failed || [])
+			.map(
+				(row) =>
+					`<li>${frappe.utils.escape_html(row.student)}: ${frappe.utils.escape_html(
+						row.error
+					)}</li>`
+			)
+			.join("");
+		frappe.msgprint({
+			title,
+			indicator: rows ? "orange" : "green",
+			message: done + (rows ? `<p>${__("Not done:")}</p><ul>${rows}</ul>` : ""),
+		});
+	},
+
+	doc_link(doctype, name) {
+		return `<a href="/app/${frappe.router.slug(doctype)}/${encodeURIComponent(
+			name
+		)}">${frappe.utils.escape_html(name)}</a>`;
+	},
+
+	show_table({ title, html }) {
+		const dialog = new frappe.ui.Dialog({
+			title,
+			size: "large",
+			fields: [{ fieldname: "table", fieldtype: "HTML", options: html }],
+		});
+		dialog.show();
+	},
+
+	// A student's movements in a table: `movements` labels each movement, `source(move)` links the
+	// credit or deposit moved, `source_label` heads that column, `balance` is the row's balance.
+	show_history(row, history, { title, movements, source, source_label, balance_label, balance, empty }) {
+		const link = school_fees.reports.doc_link;
+		const body = history
+			.map(
+				(move) => `<tr>
+					<td>${frappe.datetime.str_to_user(move.posting_date)}</td>
+					<td>${movements[move.movement] || move.movement}</td>
+					<td>${link(move.voucher_type, move.voucher_no)}</td>
+					<td>${source(move)}</td>
+					<td class="text-right">${format_currency(move.amount, row.currency)}</td>
+				</tr>`
+			)
+			.join("");
+		school_fees.reports.show_table({
+			title,
+			html: history.length
+				? `<table class="table table-bordered table-condensed">
+					<thead><tr><th>${__("Date")}</th><th>${__("Movement")}</th><th>${__("Voucher")}</th>
+					<th>${source_label}</th><th class="text-right">${__("Amount")}</th></tr></thead>
+					<tbody>${body}</tbody>
+					<tfoot><tr><th colspan="4">${balance_label}</th>
+					<th class="text-right">${format_currency(balance, row.currency)}</th></tr></tfoot>
+				</table>`
+				: empty,
+		});
+	},
+
+	// A new Refund Payment Allocation for the student of `row`, from one of `sources` (open credit
+	// or deposits); with several, ask which (`label` heads the prompt, `title` titles it).
+	refund(row, sources, { label, title }) {
+		const open_refund = (source) =>
+			frappe.db.get_value("Student", row.student, ["company", "customer"]).then(({ message }) =>
+				frappe.new_doc("Payment Allocation", {
+					allocation_type: "Refund",
+					posting_date: frappe.datetime.get_today(),
+					company: message.company,
+					customer: message.customer,
+					student: row.student,
+					source_doctype: source.source_doctype,
+					source_name: source.source_name,
+					paid_amount: source.available,
+				})
+			);
+		if (sources.length === 1) {
+			open_refund(sources[0]);
+			return;
+		}
+		const source_label = (source) =>
+			`${source.source_name} (${format_currency(source.available, row.currency)})`;
+		frappe.prompt(
+			{
+				fieldname: "source",
+				fieldtype: "Select",
+				label,
+				options: sources.map(source_label),
+				reqd: 1,
+			},
+			({ source }) => open_refund(sources.find((each) => source_label(each) === source)),
+			title
+		);
+	},
+});

@@ -17,15 +17,8 @@ ledger/balances.py (one GROUP BY for the movements, one for the balances).
 import frappe
 from frappe import _
 
-from school_fees.core.money import ZERO
 from school_fees.ledger.balances import credit_movements_by_student, open_credit_by_student
-from school_fees.school_fees.report.student_balances.student_balances import (
-	StudentScope,
-	card,
-	currency_column,
-	money_column,
-	totals,
-)
+from school_fees.school_fees.report.common import student_movement_report
 
 # report column <- ledger movement
 COLUMNS = {
@@ -38,23 +31,6 @@ COLUMNS = {
 
 @frappe.read_only()
 def execute(filters=None):
-	scope = StudentScope(filters)
-	movements = credit_movements_by_student(
-		scope.company, scope.to_date, scope.from_date, **scope.ledger_scope
-	)
-	balances = open_credit_by_student(scope.company, scope.to_date, **scope.ledger_scope)
-	of_term = scope.term_students()
-
-	figures_of = []
-	for student in scope.students():
-		if of_term is not None and student.name not in of_term:
-			continue
-		moved = movements.get(student.name, {})
-		figures = {column: moved.get(movement, ZERO) for column, movement in COLUMNS.items()}
-		figures["credit_balance"] = balances.get(student.name, ZERO)
-		if any(figures.values()):
-			figures_of.append((student, figures))
-
 	labels = {
 		"credit_issued": _("Credit Issued"),
 		"transferred_from_deposit": _("Transferred from Deposit"),
@@ -62,16 +38,12 @@ def execute(filters=None):
 		"credit_refunded": _("Credit Refunded"),
 		"credit_balance": _("Credit Balance"),
 	}
-	total = totals([figures for _student, figures in figures_of], labels)
-	columns = [
-		*scope.student_columns(),
-		*(money_column(key, label) for key, label in labels.items()),
-		currency_column(),
-	]
-	data = [scope.row(student, figures) for student, figures in figures_of]
-	indicators = {"credit_issued": "Blue", "transferred_from_deposit": "Blue", "credit_used": "Green"}
-	summary = [
-		card(total[key], label, scope.currency, indicators.get(key, "Orange"))
-		for key, label in labels.items()
-	]
-	return columns, data, None, None, summary
+	return student_movement_report(
+		filters,
+		credit_movements_by_student,
+		open_credit_by_student,
+		COLUMNS,
+		"credit_balance",
+		labels,
+		{"credit_issued": "Blue", "transferred_from_deposit": "Blue", "credit_used": "Green"},
+	)

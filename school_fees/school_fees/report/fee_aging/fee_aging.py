@@ -24,6 +24,7 @@ from frappe.utils import cint, flt, getdate, nowdate
 from school_fees.core.money import ZERO
 from school_fees.ledger.aging import late_fees_charged_as_of, open_invoices_as_of
 from school_fees.permissions import check_school_access, sections_of
+from school_fees.school_fees.report.common import column, currency_column, money_column
 
 NOT_DUE = "not_due"
 # (fieldname, label, first day, last day) of each overdue bucket; None = no upper bound
@@ -219,36 +220,24 @@ def get_chart(rows) -> dict | None:
 
 
 def get_columns() -> list[dict]:
-	def column(fieldname, label, fieldtype="Data", width=100, options=None):
-		return {
-			"label": label,
-			"fieldname": fieldname,
-			"fieldtype": fieldtype,
-			"options": options,
-			"width": width,
-		}
-
-	def money(fieldname, label, width=100):
-		return column(fieldname, label, "Currency", width, "currency")
-
 	# what the call list needs first: who, where, how much and how late; then the rest
 	return [
 		column("student", _("Student"), "Link", 105, "Student"),
 		column("student_name", _("Student Name"), width=150),
 		column("class_section", _("Class Section"), "Link", 135, "Class Section"),
 		column("guardian_phone", _("Guardian Phone"), width=140),
-		money("outstanding_amount", _("Outstanding"), 110),
-		money("overdue_amount", _("Overdue"), 105),
-		money(NOT_DUE, _("Not Due")),
+		money_column("outstanding_amount", _("Outstanding"), 110),
+		money_column("overdue_amount", _("Overdue"), 105),
+		money_column(NOT_DUE, _("Not Due"), 100),
 		*(
-			money(fieldname, _("{0} days").format(label), 105)
+			money_column(fieldname, _("{0} days").format(label), 105)
 			for fieldname, label, _first, _last in AGE_BUCKETS
 		),
 		column("oldest_due_date", _("Oldest Due Date"), "Date", 115),
 		column("open_invoices", _("Open Invoices"), "Int", 80),
-		money("late_fees_charged", _("Late Fees Charged"), 110),
+		money_column("late_fees_charged", _("Late Fees Charged"), 110),
 		column("guardian_name", _("Guardian"), width=130),
 		column("guardian_email", _("Guardian Email"), width=180),
 		column("admission_no", _("Admission No"), width=105),
-		{"label": _("Currency"), "fieldname": "currency", "fieldtype": "Data", "hidden": 1},
+		currency_column(),
 	]

@@ -24,6 +24,7 @@ from frappe.utils import flt, get_fullname, getdate
 from school_fees.core.money import ZERO, to_decimal
 from school_fees.core.payment_types import RECEIPT, REFUND
 from school_fees.permissions import check_school_access, sections_of
+from school_fees.school_fees.report.common import column, currency_column
 
 PAYMENT_ALLOCATION = "Payment Allocation"
 DEPOSIT = "Deposit"
@@ -270,15 +271,6 @@ def get_chart(rows) -> dict | None:
 
 
 def get_columns() -> list[dict]:
-	def column(fieldname, label, fieldtype="Data", width=100, options=None):
-		return {
-			"label": label,
-			"fieldname": fieldname,
-			"fieldtype": fieldtype,
-			"options": options,
-			"width": width,
-		}
-
 	# Mode of payment and customer are plain text: Frappe checks every Link column of the rows
 	# against the rights of a user with User Permissions, and a Principal or Trust Administrator
 	# reads neither doctype
@@ -295,5 +287,5 @@ def get_columns() -> list[dict]:
 		column("reference_no", _("Reference No"), width=120),
 		column("customer", _("Customer"), width=140),
 		{"label": _("Voucher Type"), "fieldname": "voucher_type", "fieldtype": "Data", "hidden": 1},
-		{"label": _("Currency"), "fieldname": "currency", "fieldtype": "Data", "hidden": 1},
+		currency_column(),
 	]

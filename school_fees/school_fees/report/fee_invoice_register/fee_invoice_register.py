@@ -27,6 +27,7 @@ from frappe.utils import cint, flt, getdate, nowdate
 from school_fees.core.money import ZERO, to_decimal
 from school_fees.core.status import CANCELLED, DRAFT, ISSUED, OVERDUE, PAID, PARTIALLY_PAID, STATUSES
 from school_fees.permissions import check_school_access, sections_of
+from school_fees.school_fees.report.common import column, currency_column, money_column
 
 FEE_INVOICE = "Fee Invoice"
 DEFAULT_STATUSES = (ISSUED, PARTIALLY_PAID, OVERDUE, PAID)
@@ -245,18 +246,6 @@ def get_chart(rows, statuses) -> dict | None:
 
 
 def get_columns() -> list[dict]:
-	def column(fieldname, label, fieldtype="Data", width=100, options=None):
-		return {
-			"label": label,
-			"fieldname": fieldname,
-			"fieldtype": fieldtype,
-			"options": options,
-			"width": width,
-		}
-
-	def money(fieldname, label, width=115):
-		return column(fieldname, label, "Currency", width, "currency")
-
 	return [
 		column("fee_invoice", _("Fee Invoice"), "Link", 155, FEE_INVOICE),
 		column("student", _("Student"), "Link", 105, "Student"),
@@ -266,10 +255,10 @@ def get_columns() -> list[dict]:
 		column("installment", _("Installment"), width=110),
 		column("posting_date", _("Invoice Date"), "Date", 110),
 		column("due_date", _("Due Date"), "Date", 110),
-		money("grand_total", _("Grand Total")),
-		money("paid_amount", _("Paid Amount")),
-		money("outstanding_amount", _("Outstanding Amount"), 130),
+		money_column("grand_total", _("Grand Total"), 115),
+		money_column("paid_amount", _("Paid Amount"), 115),
+		money_column("outstanding_amount", _("Outstanding Amount"), 130),
 		column("status", _("Status"), width=110),
 		{**column("days_overdue", _("Days Overdue"), "Int", 100), "disable_total": 1},
-		{"label": _("Currency"), "fieldname": "currency", "fieldtype": "Data", "hidden": 1},
+		currency_column(),
 	]

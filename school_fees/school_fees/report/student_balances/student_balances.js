@@ -5,66 +5,8 @@
 // them; tick several and it opens a Billing Run for exactly those students. A student's name opens
 // their billing profile (the Student form).
 (() => {
-	const filter_value = (fieldname) => frappe.query_report.get_filter_value(fieldname);
-
 	frappe.query_reports["Student Balances"] = {
-		filters: [
-			{
-				fieldname: "company",
-				label: __("School"),
-				fieldtype: "Link",
-				options: "Company",
-				reqd: 1,
-				default: frappe.defaults.get_user_default("Company"),
-			},
-			{ fieldname: "from_date", label: __("From Date"), fieldtype: "Date" },
-			{
-				fieldname: "to_date",
-				label: __("To Date"),
-				fieldtype: "Date",
-				reqd: 1,
-				default: frappe.datetime.get_today(),
-			},
-			{
-				fieldname: "academic_term",
-				label: __("Academic Term"),
-				fieldtype: "Link",
-				options: "Academic Term",
-			},
-			{ fieldname: "grade", label: __("Grade"), fieldtype: "Link", options: "Grade" },
-			{
-				fieldname: "class_section",
-				label: __("Class Section"),
-				fieldtype: "Link",
-				options: "Class Section",
-				get_query: () => ({
-					filters: {
-						company: filter_value("company"),
-						...(filter_value("grade") ? { grade: filter_value("grade") } : {}),
-					},
-				}),
-			},
-			{
-				fieldname: "fee_group",
-				label: __("Fee Group"),
-				fieldtype: "Link",
-				options: "Fee Group",
-				get_query: () => ({ filters: { company: filter_value("company") } }),
-			},
-			{
-				fieldname: "student_status",
-				label: __("Student Status"),
-				fieldtype: "Select",
-				options: ["", "Active", "Inactive", "Withdrawn", "Graduated"],
-			},
-			{
-				fieldname: "student",
-				label: __("Student"),
-				fieldtype: "Link",
-				options: "Student",
-				get_query: () => ({ filters: { company: filter_value("company") } }),
-			},
-		],
+		filters: school_fees.reports.student_filters({ section_of_grade: true }),
 
 		get_datatable_options(options) {
 			return Object.assign(options, { checkboxColumn: true });
@@ -81,7 +23,7 @@
 
 	function create_invoice(report) {
 		const company = report.get_filter_value("company");
-		const students = report.get_checked_items().filter((row) => row.student);
+		const students = school_fees.reports.ticked(report);
 		if (students.length > 1) {
 			bill_in_a_run(company, students);
 			return;
