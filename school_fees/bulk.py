@@ -44,6 +44,8 @@ from frappe.utils import cint, escape_html, fmt_money, format_datetime, now_date
 from frappe.utils.pdf import get_pdf
 
 from school_fees import audit
+from school_fees.background import enqueue_long, notify_user, progress_publisher
+from school_fees.background import selection as parse_selection
 from school_fees.core.money import ZERO, to_decimal
 from school_fees.core.status import CANCELLED, DRAFT, ISSUED, OVERDUE, PAID, PARTIALLY_PAID
 from school_fees.school_fees.doctype.fee_invoice.fee_invoice import (
@@ -90,17 +92,9 @@ def cancel_invoices(names: list[str] | str, reason: str) -> dict:
 	names = selection(names)
 	reason = check_reason(reason)
 	if len(names) > BACKGROUND_THRESHOLD:
-		job_id = f"school_fees_bulk_cancel::{frappe.generate_hash(length=12)}"
-		frappe.enqueue(
-			JOB_METHOD,
-			queue="long",
-			timeout=max(1500, SECONDS_PER_INVOICE * len(names)),
-			job_id=job_id,
-			enqueue_after_commit=True,
-			names=names,
-			reason=reason,
+		return enqueue_long(
+			JOB_METHOD, "school_fees_bulk_cancel", len(names), SECONDS_PER_INVOICE, names=names, reason=reason
 		)
-		return {"queued": True, "job_id": job_id, "count": len(names)}
 	return cancel_each(names, reason)
 
 
@@ -108,7 +102,8 @@ def run_bulk_cancel(names: list[str], reason: str) -> dict:
 	"""The background job of a large bulk cancel (runs as the user who asked): commits after each
 	invoice, publishes progress, and records the result in a Notification Log for that user."""
 	check_can_cancel()
-	result = cancel_each(names, reason, commit_each=True, progress=publish_progress)
+	progress = progress_publisher(_("Cancelling Fee Invoices"), _("{0} of {1} invoices"))
+	result = cancel_each(names, reason, commit_each=True, progress=progress)
 	notify_result(result, reason)
 	frappe.db.commit()
 	return result
@@ -161,12 +156,7 @@ def check_can_cancel() -> None:
 
 def selection(names: list[str] | str) -> list[str]:
 	"""The selected names, parsed from the request, without blanks or repeats, in the given order."""
-	if isinstance(names, str):
-		names = frappe.parse_json(names) if names.strip().startswith("[") else names.split(",")
-	names = list(dict.fromkeys(str(n).strip() for n in names or [] if n and str(n).strip()))
-	if not names:
-		frappe.throw(_("Select at least one Fee Invoice to cancel."), BulkCancelSelectionError)
-	return names
+	return parse_selection(names, _("Select at least one Fee Invoice to cancel."), BulkCancelSelectionError)
 
 
 def check_reason(reason: str | None) -> str:
@@ -183,16 +173,6 @@ def check_reason(reason: str | None) -> str:
 
 
 # ---------------------------------------------------------------- background job helpers
-
-
-def publish_progress(done: int, total: int) -> None:
-	step = max(1, total // 100)
-	if done == total or done % step == 0:
-		frappe.publish_progress(
-			cint(done * 100 / total),
-			title=_("Cancelling Fee Invoices"),
-			description=_("{0} of {1} invoices").format(done, total),
-		)
 
 
 def notify_result(result: dict, reason: str) -> None:
@@ -212,17 +192,7 @@ def notify_result(result: dict, reason: str) -> None:
 		body.append("</ul>")
 	if cancelled:
 		body.append(f"<p><b>{_('Cancelled')}</b></p><p>{', '.join(link(name) for name in cancelled)}</p>")
-	notification = frappe.new_doc("Notification Log")
-	notification.update(
-		{
-			"for_user": frappe.session.user,
-			"from_user": frappe.session.user,
-			"type": "Alert",
-			"subject": subject,
-			"email_content": "".join(body),
-		}
-	)
-	notification.insert(ignore_permissions=True)
+	notify_user(subject, "".join(body))
 
 
 # ---------------------------------------------------------------- bulk PDF export
@@ -249,18 +219,15 @@ def export_invoices_pdf(names: list[str] | str, print_format: str | None = None)
 	print_format = check_print_format(print_format)
 	check_can_export(names)
 	if len(names) > BACKGROUND_THRESHOLD:
-		job_id = f"school_fees_bulk_export::{frappe.generate_hash(length=12)}"
-		frappe.enqueue(
+		return enqueue_long(
 			EXPORT_JOB_METHOD,
-			queue="long",
-			timeout=max(1500, EXPORT_SECONDS_PER_INVOICE * len(names)),
-			job_id=job_id,
-			enqueue_after_commit=True,
+			"school_fees_bulk_export",
+			len(names),
+			EXPORT_SECONDS_PER_INVOICE,
 			names=names,
 			print_format=print_format,
 			ip_address=audit.request_ip(),
 		)
-		return {"queued": True, "job_id": job_id, "count": len(names)}
 	return {"file_url": export_pdf(names, print_format).file_url}
 
 
@@ -270,7 +237,8 @@ def run_bulk_export(names: list[str], print_format: str | None = None, ip_addres
 	A failure is reported to the user the same way, then raised (the job fails visibly)."""
 	check_can_export(names)
 	try:
-		file = export_pdf(names, print_format, progress=export_progress, ip_address=ip_address)
+		progress = progress_publisher(_("Exporting Fee Invoices to PDF"), _("{0} of {1} invoices"))
+		file = export_pdf(names, print_format, progress=progress, ip_address=ip_address)
 	except Exception as error:
 		frappe.db.rollback()
 		notify_export_failed(len(names), error)
@@ -375,11 +343,7 @@ def record_export(names: list[str], file_name: str, ip_address: str | None = Non
 
 def export_selection(names: list[str] | str) -> list[str]:
 	"""The selected names (as `selection` parses them), each an existing Fee Invoice."""
-	if isinstance(names, str):
-		names = frappe.parse_json(names) if names.strip().startswith("[") else names.split(",")
-	names = list(dict.fromkeys(str(n).strip() for n in names or [] if n and str(n).strip()))
-	if not names:
-		frappe.throw(_("Select at least one Fee Invoice to export."), BulkExportSelectionError)
+	names = parse_selection(names, _("Select at least one Fee Invoice to export."), BulkExportSelectionError)
 	found = set(frappe.get_all(FEE_INVOICE, filters={"name": ("in", names)}, pluck="name"))
 	missing = [name for name in names if name not in found]
 	if missing:
@@ -492,20 +456,10 @@ def figures(rows: list[frappe._dict], currency: str) -> dict:
 # ---------------------------------------------------------------- export job helpers
 
 
-def export_progress(done: int, total: int) -> None:
-	step = max(1, total // 100)
-	if done == total or done % step == 0:
-		frappe.publish_progress(
-			cint(done * 100 / total),
-			title=_("Exporting Fee Invoices to PDF"),
-			description=_("{0} of {1} invoices").format(done, total),
-		)
-
-
 def notify_export(file: Document, count: int) -> None:
 	"""The job's result for the user who asked: a Notification Log whose link opens the PDF."""
 	url = file.unique_url
-	new_notification(
+	notify_user(
 		_("PDF export of {0} Fee Invoices is ready").format(count),
 		f'<p><a href="{escape_html(url)}">{escape_html(file.file_name)}</a></p>',
 		link=url,
@@ -515,22 +469,7 @@ def notify_export(file: Document, count: int) -> None:
 
 
 def notify_export_failed(count: int, error: Exception) -> None:
-	new_notification(
+	notify_user(
 		_("PDF export of {0} Fee Invoices failed").format(count),
 		f"<p>{escape_html(strip_html(str(error)) or type(error).__name__)}</p>",
 	)
-
-
-def new_notification(subject: str, body: str, **values) -> None:
-	notification = frappe.new_doc("Notification Log")
-	notification.update(
-		{
-			"for_user": frappe.session.user,
-			"from_user": frappe.session.user,
-			"type": "Alert",
-			"subject": subject,
-			"email_content": body,
-			**values,
-		}
-	)
-	notification.insert(ignore_permissions=True)

@@ -58,6 +58,8 @@ from frappe.utils import (
 )
 
 from school_fees import audit
+from school_fees.background import enqueue_long, notify_user, progress_publisher
+from school_fees.background import selection as parse_selection
 from school_fees.core.status import ISSUED, OVERDUE, PARTIALLY_PAID
 from school_fees.invoicing.jobs import commit
 from school_fees.settings import COMPANY_SETTINGS_DOCTYPE, SETTINGS_DOCTYPE, setting_enabled
@@ -745,12 +747,7 @@ def check_can_remind() -> None:
 
 def selection(names: list[str] | str) -> list[str]:
 	"""The selected names, parsed from the request, without blanks or repeats, in the given order."""
-	if isinstance(names, str):
-		names = frappe.parse_json(names) if names.strip().startswith("[") else names.split(",")
-	names = list(dict.fromkeys(str(n).strip() for n in names or [] if n and str(n).strip()))
-	if not names:
-		frappe.throw(_("Select at least one Fee Invoice to remind."), ReminderSelectionError)
-	return names
+	return parse_selection(names, _("Select at least one Fee Invoice to remind."), ReminderSelectionError)
 
 
 # ---------------------------------------------------------------- a Billing Run's "Notify Guardians"
@@ -971,27 +968,9 @@ def notice_sms(context: dict) -> str:
 
 
 def enqueue_job(function: str, count: int, **kwargs) -> dict:
-	job_id = f"school_fees_{function}::{frappe.generate_hash(length=12)}"
-	frappe.enqueue(
-		f"school_fees.reminders.{function}",
-		queue="long",
-		timeout=max(1500, SECONDS_PER_MESSAGE * count),
-		job_id=job_id,
-		enqueue_after_commit=True,
-		**kwargs,
+	return enqueue_long(
+		f"school_fees.reminders.{function}", f"school_fees_{function}", count, SECONDS_PER_MESSAGE, **kwargs
 	)
-	return {"queued": True, "job_id": job_id, "count": count}
-
-
-def progress_publisher(title: str):
-	def publish(done: int, total: int) -> None:
-		step = max(1, total // 100)
-		if done == total or done % step == 0:
-			frappe.publish_progress(
-				cint(done * 100 / total), title=title, description=_("{0} of {1}").format(done, total)
-			)
-
-	return publish
 
 
 def result_html(result: dict) -> str:
@@ -1010,18 +989,3 @@ def result_html(result: dict) -> str:
 	if sent:
 		parts.append(f"<p><b>{esc(_('Sent'))}</b></p><p>{esc(', '.join(sent))}</p>")
 	return "".join(parts)
-
-
-def notify_user(subject: str, body: str) -> None:
-	"""A background job's result, for the user who asked (the bell)."""
-	notification = frappe.new_doc("Notification Log")
-	notification.update(
-		{
-			"for_user": frappe.session.user,
-			"from_user": frappe.session.user,
-			"type": "Alert",
-			"subject": subject,
-			"email_content": body,
-		}
-	)
-	notification.insert(ignore_permissions=True)
