@@ -85,10 +85,16 @@ scheduler_events = {
 permission_query_conditions = {
 	"Fee Invoice": "school_fees.permissions.class_teacher_query",
 	"Student": "school_fees.permissions.class_teacher_query",
+	"Payment Allocation": "school_fees.permissions.class_teacher_query",
+	"Credit Note": "school_fees.permissions.class_teacher_query",
+	"Deposit": "school_fees.permissions.class_teacher_query",
 }
 has_permission = {
 	"Fee Invoice": "school_fees.permissions.class_teacher_has_permission",
 	"Student": "school_fees.permissions.class_teacher_has_permission",
+	"Payment Allocation": "school_fees.permissions.class_teacher_has_permission",
+	"Credit Note": "school_fees.permissions.class_teacher_has_permission",
+	"Deposit": "school_fees.permissions.class_teacher_has_permission",
 }
 
 # Parent portal: a guardian (a portal user of the family's Customer) sees the family's submitted

@@ -1,7 +1,17 @@
-"""Row-level permissions: a class teacher sees the students and fee invoices of their own sections.
+"""Row-level permissions: a class teacher sees only the fee documents of their own sections.
 
-Wired in hooks (``permission_query_conditions`` and ``has_permission``) for Student and Fee Invoice,
-which both carry ``class_section``. The restriction applies to a user whose only fee role is Class
+Wired in hooks (``permission_query_conditions`` and ``has_permission``) for every fee doctype a class
+teacher reads:
+
+- Student and Fee Invoice carry ``class_section`` and are matched on it.
+- Payment Allocation, Credit Note and Deposit carry ``student``: they are matched through the
+  student's current ``class_section`` (a subquery on ``tabStudent``).
+- A voucher without a student: a family receipt (Payment Allocation) is visible when one of its
+  allocation rows settles a Fee Invoice of the teacher's sections (the teacher already sees that
+  invoice; the receipt shows what paid it, the siblings' rows included). A Credit Note or Deposit
+  without a student is a family-level document that belongs to no section: not visible.
+
+The restriction applies to a user whose only fee role is Class
 Teacher; anyone who also holds a role that reads the whole school (Fees Manager, Fee Cashier,
 Principal, Trust Administrator, an Accounts role, System Manager) is not restricted here. Isolation
 between schools is standard User Permission on Company.
@@ -10,7 +20,10 @@ between schools is standard User Permission on Company.
 import frappe
 
 CLASS_TEACHER = "Class Teacher"
-ROW_RESTRICTED_DOCTYPES = frozenset({"Student", "Fee Invoice"})
+# doctypes matched on their own class_section, and those matched through their student's
+SECTION_DOCTYPES = frozenset({"Student", "Fee Invoice"})
+STUDENT_DOCTYPES = frozenset({"Payment Allocation", "Credit Note", "Deposit"})
+ROW_RESTRICTED_DOCTYPES = SECTION_DOCTYPES | STUDENT_DOCTYPES
 SCHOOL_WIDE_ROLES = frozenset(
 	{"Fees Manager", "Fee Cashier", "Principal", "Trust Administrator", "System Manager", "Administrator"}
 )
@@ -23,17 +36,36 @@ def is_restricted_class_teacher(user: str | None = None) -> bool:
 	return not any(role in SCHOOL_WIDE_ROLES or role.startswith("Accounts") for role in roles)
 
 
+def _sections_subquery(user: str) -> str:
+	return (
+		"(select `tabClass Section`.`name` from `tabClass Section` "
+		f"where `tabClass Section`.`class_teacher` = {frappe.db.escape(user)})"
+	)
+
+
 def class_teacher_query(user: str | None = None, doctype: str | None = None) -> str:
 	"""SQL condition limiting a class teacher's list views and reports to their sections ("" = none)."""
 	user = user or frappe.session.user
 	if not is_restricted_class_teacher(user):
 		return ""
-	doctype = doctype if doctype in ROW_RESTRICTED_DOCTYPES else "Student"
-	return (
-		f"`tab{doctype}`.`class_section` in "
-		f"(select `tabClass Section`.`name` from `tabClass Section` "
-		f"where `tabClass Section`.`class_teacher` = {frappe.db.escape(user)})"
+	sections = _sections_subquery(user)
+	if doctype not in STUDENT_DOCTYPES:
+		doctype = doctype if doctype in SECTION_DOCTYPES else "Student"
+		return f"`tab{doctype}`.`class_section` in {sections}"
+	table = f"`tab{doctype}`"
+	by_student = (
+		f"{table}.`student` in (select `tabStudent`.`name` from `tabStudent` "
+		f"where `tabStudent`.`class_section` in {sections})"
 	)
+	if doctype != "Payment Allocation":
+		return by_student
+	by_rows = (
+		f"(ifnull({table}.`student`, '') = '' and exists (select 1 from `tabPayment Allocation Item` pai "
+		"join `tabFee Invoice` fi on fi.`name` = pai.`fee_invoice` "
+		f"where pai.`parent` = {table}.`name` and pai.`parenttype` = 'Payment Allocation' "
+		f"and fi.`class_section` in {sections}))"
+	)
+	return f"({by_student} or {by_rows})"
 
 
 def class_teacher_has_permission(doc, ptype: str | None = None, user: str | None = None, debug: bool = False):
@@ -41,9 +73,22 @@ def class_teacher_has_permission(doc, ptype: str | None = None, user: str | None
 	user = user or frappe.session.user
 	if not is_restricted_class_teacher(user):
 		return None
-	if not doc.get("class_section"):
+	sections = set(frappe.get_all("Class Section", filters={"class_teacher": user}, pluck="name"))
+	if not sections:
 		return False
-	return frappe.db.get_value("Class Section", doc.class_section, "class_teacher") == user
+	if doc.doctype not in STUDENT_DOCTYPES:
+		return bool(doc.get("class_section")) and doc.class_section in sections
+	if doc.get("student"):
+		return frappe.db.get_value("Student", doc.student, "class_section") in sections
+	if doc.doctype != "Payment Allocation":
+		return False
+	invoices = [row.fee_invoice for row in doc.get("allocations") or [] if row.get("fee_invoice")]
+	return bool(
+		invoices
+		and frappe.db.exists(
+			"Fee Invoice", {"name": ("in", invoices), "class_section": ("in", list(sections))}
+		)
+	)
 
 
 # ---------------------------------------------------------------- reports and whitelisted reads

@@ -2,9 +2,10 @@
 
 What install adds to a site, and what uninstall does with it:
 
-- Roles Fees Manager, Fee Cashier, Class Teacher, Principal, Trust Administrator (desk access).
+- Roles Fees Manager, Fee Cashier, Class Teacher, Principal, Trust Administrator (desk access), and
+  ERPNext's own Auditor, which reads the fee DocTypes and reports (:data:`SHARED_ROLES`).
   Created in ``before_install`` so that the DocType permissions can name them during the first sync.
-  Uninstall unassigns and deletes them.
+  Uninstall unassigns and deletes them, except the shared Auditor role that ERPNext owns.
 - Select and read rights for those roles on the ERPNext DocTypes the fee forms link to (Customer,
   Company, Account, Mode of Payment, Cost Center, Currency; see :data:`ERPNEXT_PERMISSIONS`), as
   Custom DocPerm rows made with Frappe's own ``add_permission``: without them a Fee Cashier cannot
@@ -49,7 +50,9 @@ from school_fees.settings import (
 APP_NAME = "school_fees"
 MODULE = "School Fees"
 
-ROLES = ("Fees Manager", "Fee Cashier", "Class Teacher", "Principal", "Trust Administrator")
+ROLES = ("Fees Manager", "Fee Cashier", "Class Teacher", "Principal", "Trust Administrator", "Auditor")
+# ERPNext's own roles the app reuses: ensured and given rights on the fee DocTypes, never deleted
+SHARED_ROLES = ("Auditor",)
 
 # Apps that define DocTypes with the same names as ours (Fee Structure, Student, ...)
 CONFLICTING_APPS = ("education",)
@@ -66,9 +69,9 @@ CREATED_ACCOUNT_KEY = "school_fees_created_account"
 # What the app's roles may do on ERPNext DocTypes: only what the fee forms need to link to them
 # ("select": pick it in a link field; "read": fetch its values into the form). A cashier records
 # receipts and deposits (customer, school, cash/bank account, mode of payment, cost center, and the
-# school's currency the form fills in) and edits none of these masters. A principal or trust
-# administrator reads the whole school, so reports may show its customers, accounts and modes of
-# payment as links; a class teacher only picks a school and sees amounts in its currency.
+# school's currency the form fills in) and edits none of these masters. A principal, trust
+# administrator or auditor reads the whole school, so reports may show its customers, accounts and
+# modes of payment as links; a class teacher only picks a school and sees amounts in its currency.
 LINK_RIGHTS = ("select", "read")
 FORM_LINKS = ("Customer", "Company", "Account", "Mode of Payment", "Cost Center", "Currency")
 ERPNEXT_PERMISSIONS = {
@@ -76,6 +79,8 @@ ERPNEXT_PERMISSIONS = {
 	"Fees Manager": dict.fromkeys(FORM_LINKS, LINK_RIGHTS),
 	"Principal": dict.fromkeys(FORM_LINKS, LINK_RIGHTS),
 	"Trust Administrator": dict.fromkeys(FORM_LINKS, LINK_RIGHTS),
+	# ERPNext's Auditor already reads Account and Cost Center (Company: select only)
+	"Auditor": dict.fromkeys(("Company", "Customer", "Mode of Payment", "Currency"), LINK_RIGHTS),
 	"Class Teacher": dict.fromkeys(("Company", "Currency"), LINK_RIGHTS),
 }
 # DefaultValue key remembering the DocTypes whose permissions install customized (Frappe copies the
@@ -549,8 +554,10 @@ def permission_rows(table: str, doctype: str) -> list[tuple]:
 
 
 def remove_roles():
-	"""Unassign and delete the app's roles (users keep all their other roles)."""
+	"""Unassign and delete the app's roles (users keep all their other roles); ERPNext's stay."""
 	for role in ROLES:
+		if role in SHARED_ROLES:
+			continue
 		if not frappe.db.exists("Role", role):
 			continue
 		frappe.db.delete("Has Role", {"role": role})

@@ -19,8 +19,16 @@ CREDIT_ACCOUNT_FIELDS = {
 }
 
 
+# seed 000's "Approved By": a credit is approved by a user holding one of these roles
+APPROVER_ROLES = ("Fees Manager", "Principal")
+
+
 class CreditNoteError(frappe.ValidationError):
 	"""A Credit Note is incomplete or inconsistent."""
+
+
+class CreditNoteApproverError(CreditNoteError):
+	"""A Credit Note is submitted without an approver who holds Fees Manager or Principal."""
 
 
 class CreditNote(FeeVoucher):
@@ -56,6 +64,7 @@ class CreditNote(FeeVoucher):
 		self.round_money()
 		self.validate_amount()
 		self.validate_student()
+		self.validate_approver()
 
 	def on_submit(self):
 		super().on_submit()
@@ -92,6 +101,29 @@ class CreditNote(FeeVoucher):
 
 	def validate_student(self):
 		validate_student_customer(self, CreditNoteError)
+
+	def validate_approver(self):
+		"""On submit the credit needs an approver holding Fees Manager or Principal. Left empty, the
+		submitting user is the approver when they hold one of those roles (they approve by submitting);
+		anyone else (an Accounts Manager, say) must name one."""
+		if self.docstatus != 1:
+			return
+		if not self.approved_by and holds_approver_role(frappe.session.user):
+			self.approved_by = frappe.session.user
+		if not self.approved_by:
+			frappe.throw(
+				_("A credit note needs an approver holding the role {0} before it is submitted.").format(
+					_(" or ").join(_(role) for role in APPROVER_ROLES)
+				),
+				CreditNoteApproverError,
+			)
+		if not holds_approver_role(self.approved_by):
+			frappe.throw(
+				_("{0} cannot approve a credit note: the approver must hold the role {1}.").format(
+					frappe.bold(self.approved_by), _(" or ").join(_(role) for role in APPROVER_ROLES)
+				),
+				CreditNoteApproverError,
+			)
 
 	# ------------------------------------------------------------ ledger
 
@@ -145,3 +177,9 @@ class CreditNote(FeeVoucher):
 			reference_doctype=self.doctype,
 			reference_name=self.name,
 		)
+
+
+def holds_approver_role(user: str) -> bool:
+	if not user or not frappe.db.get_value("User", user, "enabled"):
+		return False
+	return any(role in APPROVER_ROLES for role in frappe.get_roles(user))

@@ -1,0 +1,265 @@
+"""Access on the real site, each as a real user made by the test: a class teacher reads only their
+own sections in every fee doctype (list, form, /api/resource), the role matrix of DESIGN "Roles and
+access" as built (the same table is in the README under "Roles"), credit notes need an approver
+holding Fees Manager or Principal, and a school's users read nothing of another school."""
+
+import pytest
+from factories import (
+	ensure_company,
+	make_class_section,
+	make_credit_note,
+	make_deposit,
+	make_fee_invoice,
+	make_payment_allocation,
+	make_student,
+	make_user,
+)
+
+import frappe
+import frappe.client
+from frappe.desk import reportview
+
+from school_fees.school_fees.doctype.credit_note.credit_note import CreditNoteApproverError
+
+OTHER_SCHOOL = ("_Test School B", "_TSB")
+FEE_DOCTYPES = ("Student", "Fee Invoice", "Payment Allocation", "Credit Note", "Deposit")
+
+# The role matrix as built (level 0). r read, w write, c create, d delete, s submit, x cancel,
+# a amend, R report, E export, P print; "" no access.
+MASTERS = ("Academic Term", "Class Section", "Fee Discount", "Fee Group", "Fee Head", "Grade", "Student")
+VOUCHERS = ("Credit Note", "Deposit", "Fee Invoice", "Payment Allocation")
+READ = "rREP"
+ROLE_MATRIX = {
+	"Fees Manager": {
+		**dict.fromkeys(MASTERS, "rwcdREP"),
+		"Billing Run": "rwcdREP",
+		**dict.fromkeys(VOUCHERS, "rwcdsxaREP"),
+		"Fee Structure": "rwcdsxaREP",
+		"Fee Audit Log": READ,
+		"Fee Reminder Log": READ,
+		"School Fees Settings": "rwcdREP",
+	},
+	"Fee Cashier": {
+		**dict.fromkeys(MASTERS, READ),
+		"Billing Run": READ,
+		"Fee Structure": READ,
+		"Fee Invoice": READ,
+		"Credit Note": READ,
+		"Payment Allocation": "rwcsREP",
+		"Deposit": "rwcsREP",
+		"Fee Audit Log": "",
+		"Fee Reminder Log": "",
+		"School Fees Settings": "",
+	},
+	"Class Teacher": {
+		**dict.fromkeys(MASTERS, READ),
+		"Billing Run": "",
+		"Fee Structure": READ,
+		**dict.fromkeys(VOUCHERS, READ),
+		"Fee Audit Log": "",
+		"Fee Reminder Log": "",
+		"School Fees Settings": "",
+	},
+	**{
+		role: {
+			**dict.fromkeys(MASTERS, READ),
+			"Billing Run": READ,
+			"Fee Structure": READ,
+			**dict.fromkeys(VOUCHERS, READ),
+			"Fee Audit Log": READ,
+			"Fee Reminder Log": READ,
+			"School Fees Settings": "",
+		}
+		for role in ("Principal", "Trust Administrator")
+	},
+	"Auditor": {
+		**dict.fromkeys(MASTERS, READ),
+		"Billing Run": READ,
+		"Fee Structure": READ,
+		**dict.fromkeys(VOUCHERS, READ),
+		"Fee Audit Log": READ,
+		"Fee Reminder Log": READ,
+		"School Fees Settings": "rP",
+	},
+}
+RIGHTS = {
+	"r": "read",
+	"w": "write",
+	"c": "create",
+	"d": "delete",
+	"s": "submit",
+	"x": "cancel",
+	"a": "amend",
+	"R": "report",
+	"E": "export",
+	"P": "print",
+}
+
+
+def built_rights(doctype: str, user: str) -> str:
+	return "".join(
+		letter for letter, ptype in RIGHTS.items() if frappe.has_permission(doctype, ptype, user=user)
+	)
+
+
+# ------------------------------------------------------------------ role matrix
+
+
+def test_role_matrix_as_built():
+	doctypes = set(frappe.get_all("DocType", filters={"module": "School Fees", "istable": 0}, pluck="name"))
+	for role, expected in ROLE_MATRIX.items():
+		assert set(expected) == doctypes, role
+		user = make_user(role)
+		built = {doctype: built_rights(doctype, user) for doctype in sorted(doctypes)}
+		assert built == expected, role
+
+
+def test_matrix_keeps_design_rules():
+	for doctype, rights in ROLE_MATRIX["Fee Cashier"].items():
+		assert "x" not in rights and "d" not in rights, doctype
+		if doctype not in ("Payment Allocation", "Deposit"):
+			assert "w" not in rights and "c" not in rights, doctype
+	for role in ("Principal", "Trust Administrator", "Auditor", "Class Teacher"):
+		assert all(set(rights) <= set(READ) for rights in ROLE_MATRIX[role].values()), role
+	assert ROLE_MATRIX["Auditor"]["Fee Audit Log"] == READ
+
+
+def test_auditor_reads_and_cannot_write(company):
+	student = make_student(company)
+	invoice = make_fee_invoice(company, student=student.name, submit=True)
+	auditor = make_user("Auditor")
+	frappe.set_user(auditor)
+	assert invoice.name in frappe.get_list("Fee Invoice", filters={"name": invoice.name}, pluck="name")
+	assert frappe.has_permission("Fee Invoice", "read", doc=invoice.name)
+	assert not frappe.has_permission("Fee Invoice", "cancel", doc=invoice.name)
+	with pytest.raises(frappe.PermissionError):
+		frappe.get_doc("Fee Invoice", invoice.name).cancel()
+	with pytest.raises(frappe.PermissionError):
+		make_student(company)
+	from school_fees.school_fees.report.fee_invoice_register.fee_invoice_register import execute
+
+	columns, _rows = execute(frappe._dict(company=company, from_date="2020-01-01", to_date="2030-12-31"))[:2]
+	assert columns
+
+
+# ------------------------------------------------------------------ class teacher
+
+
+def section_documents(company: str, section: str) -> dict[str, set[str]]:
+	"""A student of ``section`` with an invoice, a receipt, a scholarship credit note and a deposit,
+	plus a family receipt (no student) paying another invoice of the section."""
+	student = make_student(company, class_section=section)
+	first = make_fee_invoice(company, student=student.name, submit=True)
+	second = make_fee_invoice(company, student=student.name, submit=True)
+	receipt = make_payment_allocation(
+		company, student.customer, paid_amount=300, allocations=[(first.name, 300)], student=student.name
+	)
+	family = make_payment_allocation(
+		company, student.customer, paid_amount=200, allocations=[(second.name, 200)]
+	)
+	assert not family.student
+	note = make_credit_note(company, student.name, amount=150, reason_type="Scholarship", reason="Merit")
+	deposit = make_deposit(company, student.name, amount=500)
+	return {
+		"Student": {student.name},
+		"Fee Invoice": {first.name, second.name},
+		"Payment Allocation": {receipt.name, family.name},
+		"Credit Note": {note.name},
+		"Deposit": {deposit.name},
+	}
+
+
+@pytest.fixture
+def two_sections(company):
+	teacher = make_user("Class Teacher")
+	mine = section_documents(company, make_class_section(company, class_teacher=teacher).name)
+	other = section_documents(
+		company, make_class_section(company, class_teacher=make_user("Class Teacher")).name
+	)
+	return teacher, mine, other
+
+
+def test_class_teacher_reads_only_own_sections_in_every_fee_doctype(two_sections):
+	teacher, mine, other = two_sections
+	frappe.set_user(teacher)
+	for doctype in FEE_DOCTYPES:
+		every = sorted(mine[doctype] | other[doctype])
+		listed = set(frappe.get_list(doctype, filters={"name": ("in", every)}, pluck="name"))
+		assert listed == mine[doctype], doctype
+		# /api/resource/<doctype> answers through frappe.client.get_list with the same rules
+		api = frappe.client.get_list(
+			doctype, fields=["name"], filters={"name": ("in", every)}, limit_page_length=0
+		)
+		assert {row.name for row in api} == mine[doctype], doctype
+		# the list view's count (frappe.desk.reportview.get_count) follows the same rules
+		frappe.local.form_dict = frappe._dict(
+			doctype=doctype, filters=frappe.as_json({"name": ["in", every]})
+		)
+		assert reportview.get_count() == len(mine[doctype]), doctype
+		for name in mine[doctype]:
+			assert frappe.has_permission(doctype, "read", doc=name), (doctype, name)
+			assert not frappe.has_permission(doctype, "write", doc=name), (doctype, name)
+		for name in other[doctype]:
+			assert not frappe.has_permission(doctype, "read", doc=name), (doctype, name)
+
+
+def test_class_teacher_is_refused_another_sections_scholarship_credit_note(two_sections):
+	teacher, _mine, other = two_sections
+	(note,) = other["Credit Note"]
+	frappe.set_user(teacher)
+	with pytest.raises(frappe.PermissionError):
+		frappe.client.get("Credit Note", note)
+	with pytest.raises(frappe.PermissionError):
+		frappe.get_doc("Credit Note", note).check_permission("read")
+	assert not frappe.client.get_list("Credit Note", fields=["amount", "reason"], filters={"name": note})
+
+
+def test_family_credit_note_or_deposit_without_student_is_not_visible_to_a_class_teacher(company):
+	teacher = make_user("Class Teacher")
+	section = make_class_section(company, class_teacher=teacher).name
+	student = make_student(company, class_section=section)
+	note = make_credit_note(company, None, customer=student.customer, amount=80)
+	assert not note.student
+	frappe.set_user(teacher)
+	assert not frappe.get_list("Credit Note", filters={"name": note.name})
+	assert not frappe.has_permission("Credit Note", "read", doc=note.name)
+
+
+def test_teacher_with_a_school_wide_role_is_not_restricted(two_sections):
+	_teacher, mine, other = two_sections
+	frappe.get_doc("User", _teacher).add_roles("Principal")
+	frappe.set_user(_teacher)
+	for doctype in FEE_DOCTYPES:
+		every = mine[doctype] | other[doctype]
+		assert set(frappe.get_list(doctype, filters={"name": ("in", list(every))}, pluck="name")) == every
+
+
+# ------------------------------------------------------------------ credit note approver
+
+
+def test_credit_note_approved_by_a_user_without_the_role_is_refused(company):
+	student = make_student(company)
+	cashier = make_user("Fee Cashier")
+	with pytest.raises(CreditNoteApproverError):
+		make_credit_note(company, student.name, amount=90, approved_by=cashier)
+	assert not frappe.db.exists("Credit Note", {"student": student.name, "docstatus": 1})
+
+
+def test_credit_note_needs_an_approver_when_the_submitter_cannot_approve(company):
+	student = make_student(company)
+	accountant = make_user("Accounts Manager")
+	frappe.set_user(accountant)
+	with pytest.raises(CreditNoteApproverError):
+		make_credit_note(company, student.name, amount=90)
+	principal = make_user("Principal")
+	note = make_credit_note(company, student.name, amount=90, approved_by=principal)
+	assert note.docstatus == 1 and note.approved_by == principal
+
+
+def test_credit_note_submitted_by_a_fees_manager_is_approved_by_them(company):
+	student = make_student(company)
+	manager = make_user("Fees Manager", "Accounts User")
+	frappe.set_user(manager)
+	note = make_credit_note(company, student.name, amount=60)
+	assert note.docstatus == 1
+	assert frappe.db.get_value("Credit Note", note.name, "approved_by") == manager
