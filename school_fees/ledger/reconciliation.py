@@ -105,6 +105,20 @@ def _money(value) -> Decimal:
 	return quantize(to_decimal(value))
 
 
+def _on_accounts(table, live, accounts, kind: str, as_of, parties=None):
+	"""Condition: rows of `table` (GL Entry or Payment Ledger Entry) of the schools on their `kind`
+	accounts, `live` (not cancelled / not delinked), up to `as_of`, of `parties` when given."""
+	condition = (
+		table.company.isin(list(accounts))
+		& table.account.isin(_all(accounts, kind))
+		& live
+		& _up_to(table, as_of)
+	)
+	if parties is not None:
+		condition &= table.party.isin(parties)
+	return condition
+
+
 # ---------------------------------------------------------------- what each balance counts as
 
 
@@ -113,7 +127,7 @@ def _receivable_balances(accounts, as_of, parties=None):
 	docstatus of the Fee Invoice it is against (NULL for any other voucher)."""
 	ple = payment_ledger()
 	invoice = frappe.qb.DocType(FEE_INVOICE)
-	query = (
+	return (
 		frappe.qb.from_(ple)
 		.left_join(invoice)
 		.on((ple.against_voucher_type == FEE_INVOICE) & (invoice.name == ple.against_voucher_no))
@@ -126,17 +140,9 @@ def _receivable_balances(accounts, as_of, parties=None):
 			Sum(ple.amount).as_("balance"),
 			Max(invoice.docstatus).as_("docstatus"),
 		)
-		.where(
-			ple.company.isin(list(accounts))
-			& ple.account.isin(_all(accounts, RECEIVABLE))
-			& (ple.delinked == 0)
-			& _up_to(ple, as_of)
-		)
+		.where(_on_accounts(ple, ple.delinked == 0, accounts, RECEIVABLE, as_of, parties))
 		.groupby(ple.company, ple.party_type, ple.party, ple.against_voucher_type, ple.against_voucher_no)
 	)
-	if parties is not None:
-		query = query.where(ple.party.isin(parties))
-	return query
 
 
 def _invoice_outstanding(t):
@@ -164,7 +170,7 @@ def _deposit_balances(accounts, as_of, parties=None):
 	against_nothing = gle.against_voucher.isnull() | (gle.against_voucher == "")
 	voucher_type = Case().when(against_nothing, gle.voucher_type).else_(gle.against_voucher_type)
 	voucher_no = Case().when(against_nothing, gle.voucher_no).else_(gle.against_voucher)
-	query = (
+	return (
 		frappe.qb.from_(gle)
 		.left_join(deposit)
 		.on((gle.against_voucher_type == DEPOSIT) & (deposit.name == gle.against_voucher))
@@ -177,17 +183,9 @@ def _deposit_balances(accounts, as_of, parties=None):
 			Sum(gle.credit - gle.debit).as_("balance"),
 			Max(deposit.docstatus).as_("docstatus"),
 		)
-		.where(
-			gle.company.isin(list(accounts))
-			& gle.account.isin(_all(accounts, "deposit"))
-			& (gle.is_cancelled == 0)
-			& _up_to(gle, as_of)
-		)
+		.where(_on_accounts(gle, gle.is_cancelled == 0, accounts, "deposit", as_of, parties))
 		.groupby(gle.company, gle.party_type, gle.party, voucher_type, voucher_no)
 	)
-	if parties is not None:
-		query = query.where(gle.party.isin(parties))
-	return query
 
 
 def _deposit_held(t):
@@ -201,20 +199,12 @@ def _deposit_held(t):
 
 def _gl_receivable(accounts, as_of, parties=None):
 	gle = frappe.qb.DocType("GL Entry")
-	query = (
+	return (
 		frappe.qb.from_(gle)
 		.select(gle.company, gle.party_type, gle.party, Sum(gle.debit - gle.credit))
-		.where(
-			gle.company.isin(list(accounts))
-			& gle.account.isin(_all(accounts, RECEIVABLE))
-			& (gle.is_cancelled == 0)
-			& _up_to(gle, as_of)
-		)
+		.where(_on_accounts(gle, gle.is_cancelled == 0, accounts, RECEIVABLE, as_of, parties))
 		.groupby(gle.company, gle.party_type, gle.party)
 	)
-	if parties is not None:
-		query = query.where(gle.party.isin(parties))
-	return query
 
 
 # ---------------------------------------------------------------- the reconciliation
@@ -308,27 +298,16 @@ def explain(companies: list[str], keys: list[Key], as_of=None) -> dict[Key, list
 
 	# balances the open documents leave out
 	t = _receivable_balances(accounts, as_of, parties)
-	left_out = t.balance - _invoice_outstanding(t) + _open_credit(t)
-	for company, party_type, party, doctype, name, balance, docstatus, amount in (
-		frappe.qb.from_(t)
-		.select(
-			t.company,
-			t.party_type,
-			t.party,
-			t.against_voucher_type,
-			t.against_voucher_no,
-			t.balance,
-			t.docstatus,
-			left_out,
-		)
-		.where(left_out != 0)
-	).run():
+	for company, party_type, party, doctype, name, balance, docstatus, amount in _left_out(
+		t, t.balance - _invoice_outstanding(t) + _open_credit(t)
+	):
 		reason = receivable_reason(doctype, _money(balance), docstatus)
 		add((company, party_type, party), RECEIVABLE, doctype, name, _money(amount), reason)
 
 	# vouchers whose GL Entry and Payment Ledger rows disagree
-	gl_by_voucher = _per_voucher_gl(accounts, as_of, parties)
-	ple_by_voucher = _per_voucher_ple(accounts, as_of, parties)
+	gle, ple = frappe.qb.DocType("GL Entry"), payment_ledger()
+	gl_by_voucher = _per_voucher(gle, gle.debit - gle.credit, gle.is_cancelled == 0, accounts, as_of, parties)
+	ple_by_voucher = _per_voucher(ple, ple.amount, ple.delinked == 0, accounts, as_of, parties)
 	for voucher in sorted(set(gl_by_voucher) | set(ple_by_voucher)):
 		gap = gl_by_voucher.get(voucher, ZERO) - ple_by_voucher.get(voucher, ZERO)
 		if gap:
@@ -344,21 +323,9 @@ def explain(companies: list[str], keys: list[Key], as_of=None) -> dict[Key, list
 
 	if _all(accounts, "deposit"):
 		t = _deposit_balances(accounts, as_of, parties)
-		left_out = t.balance - _deposit_held(t)
-		for company, party_type, party, doctype, name, balance, docstatus, amount in (
-			frappe.qb.from_(t)
-			.select(
-				t.company,
-				t.party_type,
-				t.party,
-				t.against_voucher_type,
-				t.against_voucher_no,
-				t.balance,
-				t.docstatus,
-				left_out,
-			)
-			.where(left_out != 0)
-		).run():
+		for company, party_type, party, doctype, name, balance, docstatus, amount in _left_out(
+			t, t.balance - _deposit_held(t)
+		):
 			reason = deposit_reason(doctype, _money(balance), docstatus)
 			add((company, party_type, party), DEPOSITS, doctype, name, _money(amount), reason)
 
@@ -389,50 +356,40 @@ def deposit_reason(doctype: str, balance: Decimal, docstatus) -> str:
 	return _("Posted to the deposit account without a Deposit")
 
 
-def _per_voucher_gl(accounts, as_of, parties) -> dict[tuple, Decimal]:
-	gle = frappe.qb.DocType("GL Entry")
-	rows = (
-		frappe.qb.from_(gle)
+def _left_out(t, left_out):
+	"""The balances of `t` (grouped per against voucher) that the open documents leave out: company,
+	party type, party, against voucher type and no, balance, docstatus, and the amount left out."""
+	return (
+		frappe.qb.from_(t)
 		.select(
-			gle.company,
-			gle.party_type,
-			gle.party,
-			gle.voucher_type,
-			gle.voucher_no,
-			Sum(gle.debit - gle.credit),
+			t.company,
+			t.party_type,
+			t.party,
+			t.against_voucher_type,
+			t.against_voucher_no,
+			t.balance,
+			t.docstatus,
+			left_out,
 		)
-		.where(
-			gle.company.isin(list(accounts))
-			& gle.account.isin(_all(accounts, RECEIVABLE))
-			& gle.party.isin(parties)
-			& (gle.is_cancelled == 0)
-			& _up_to(gle, as_of)
-		)
-		.groupby(gle.company, gle.party_type, gle.party, gle.voucher_type, gle.voucher_no)
+		.where(left_out != 0)
 	).run()
-	return {_key(*row[:3]) + tuple(row[3:5]): _money(row[5]) for row in rows}
 
 
-def _per_voucher_ple(accounts, as_of, parties) -> dict[tuple, Decimal]:
-	ple = payment_ledger()
+def _per_voucher(table, amount, live, accounts, as_of, parties) -> dict[tuple, Decimal]:
+	"""Sum of `amount` on the fee receivables per (company, party type, party, voucher type, voucher
+	no), from GL Entry or Payment Ledger Entry (`table`, with its `live` condition)."""
 	rows = (
-		frappe.qb.from_(ple)
+		frappe.qb.from_(table)
 		.select(
-			ple.company,
-			ple.party_type,
-			ple.party,
-			ple.voucher_type,
-			ple.voucher_no,
-			Sum(ple.amount),
+			table.company,
+			table.party_type,
+			table.party,
+			table.voucher_type,
+			table.voucher_no,
+			Sum(amount),
 		)
-		.where(
-			ple.company.isin(list(accounts))
-			& ple.account.isin(_all(accounts, RECEIVABLE))
-			& ple.party.isin(parties)
-			& (ple.delinked == 0)
-			& _up_to(ple, as_of)
-		)
-		.groupby(ple.company, ple.party_type, ple.party, ple.voucher_type, ple.voucher_no)
+		.where(_on_accounts(table, live, accounts, RECEIVABLE, as_of, parties))
+		.groupby(table.company, table.party_type, table.party, table.voucher_type, table.voucher_no)
 	).run()
 	return {_key(*row[:3]) + tuple(row[3:5]): _money(row[5]) for row in rows}
 
