@@ -83,20 +83,45 @@ def receivable_balance(
 ) -> Decimal:
 	"""Net receivable against a voucher (positive: owed to the school; negative: open credit of
 	the customer)."""
+	return net_against(
+		against_voucher_type, against_voucher_no, account=account, party=party, for_update=for_update
+	)
+
+
+def against(ple, against_voucher_type: str, against_voucher_no: str, voucher_type: str | None = None):
+	"""Condition: live Payment Ledger rows against one voucher (posted by `voucher_type` ones only
+	when given)."""
+	condition = (
+		(ple.against_voucher_type == against_voucher_type)
+		& (ple.against_voucher_no == against_voucher_no)
+		& (ple.delinked == 0)
+	)
+	if voucher_type:
+		condition &= ple.voucher_type == voucher_type
+	return condition
+
+
+def net_against(
+	against_voucher_type: str,
+	against_voucher_no: str,
+	voucher_type: str | None = None,
+	*,
+	account: str | None = None,
+	party: str | None = None,
+	for_update: bool = False,
+) -> Decimal:
+	"""Sum of the live Payment Ledger rows against a voucher (of `voucher_type` vouchers, on
+	`account`, of the customer `party`, when given)."""
 	ple = payment_ledger()
 	query = (
 		frappe.qb.from_(ple)
 		.select(Coalesce(Sum(ple.amount_in_account_currency), 0))
-		.where(
-			(ple.against_voucher_type == against_voucher_type)
-			& (ple.against_voucher_no == against_voucher_no)
-			& (ple.delinked == 0)
-		)
+		.where(against(ple, against_voucher_type, against_voucher_no, voucher_type))
 	)
-	if party:
-		query = query.where((ple.party_type == "Customer") & (ple.party == party))
 	if account:
 		query = query.where(ple.account == account)
+	if party:
+		query = query.where((ple.party_type == "Customer") & (ple.party == party))
 	return sum_of(query, for_update)
 
 
@@ -228,22 +253,14 @@ def applied_from(
 ) -> Decimal:
 	"""What vouchers of `voucher_type` debited to the receivable against another voucher: e.g. how
 	much of an ERPNext Payment Entry's advance the app's Payment Allocations have applied."""
-	ple = payment_ledger()
-	query = (
-		frappe.qb.from_(ple)
-		.select(Coalesce(Sum(ple.amount_in_account_currency), 0))
-		.where(
-			(ple.against_voucher_type == against_voucher_type)
-			& (ple.against_voucher_no == against_voucher_no)
-			& (ple.voucher_type == voucher_type)
-			& (ple.delinked == 0)
-		)
+	return net_against(
+		against_voucher_type,
+		against_voucher_no,
+		voucher_type,
+		account=account,
+		party=party,
+		for_update=for_update,
 	)
-	if account:
-		query = query.where(ple.account == account)
-	if party:
-		query = query.where((ple.party_type == "Customer") & (ple.party == party))
-	return sum_of(query, for_update)
 
 
 def applied_by_party(against_voucher_type: str, against_voucher_no: str, voucher_type: str) -> dict:
@@ -253,12 +270,7 @@ def applied_by_party(against_voucher_type: str, against_voucher_no: str, voucher
 	rows = (
 		frappe.qb.from_(ple)
 		.select(ple.account, ple.party, Sum(ple.amount_in_account_currency))
-		.where(
-			(ple.against_voucher_type == against_voucher_type)
-			& (ple.against_voucher_no == against_voucher_no)
-			& (ple.voucher_type == voucher_type)
-			& (ple.delinked == 0)
-		)
+		.where(against(ple, against_voucher_type, against_voucher_no, voucher_type))
 		.groupby(ple.account, ple.party)
 	).run()
 	return {(account, party): to_decimal(amount) for account, party, amount in rows}
