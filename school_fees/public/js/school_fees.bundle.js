@@ -141,17 +141,22 @@ Object.assign(school_fees.reports, {
 		];
 	},
 
+	// The School filter every report starts with (the user's default company).
+	company_filter() {
+		return {
+			fieldname: "company",
+			label: __("School"),
+			fieldtype: "Link",
+			options: "Company",
+			reqd: 1,
+			default: frappe.defaults.get_user_default("Company"),
+		};
+	},
+
 	// The filters of Student Balances, Credit Balance and Deposit Balance.
 	student_filters(options) {
 		return [
-			{
-				fieldname: "company",
-				label: __("School"),
-				fieldtype: "Link",
-				options: "Company",
-				reqd: 1,
-				default: frappe.defaults.get_user_default("Company"),
-			},
+			school_fees.reports.company_filter(),
 			{ fieldname: "from_date", label: __("From Date"), fieldtype: "Date" },
 			{
 				fieldname: "to_date",

@@ -3,14 +3,7 @@
 
 frappe.query_reports["Fee Aging"] = {
 	filters: [
-		{
-			fieldname: "company",
-			label: __("School"),
-			fieldtype: "Link",
-			options: "Company",
-			default: frappe.defaults.get_user_default("Company"),
-			reqd: 1,
-		},
+		school_fees.reports.company_filter(),
 		{
 			fieldname: "as_of_date",
 			label: __("As of Date"),

@@ -24,14 +24,7 @@
 
 	frappe.query_reports["Fee Invoice Register"] = {
 		filters: [
-			{
-				fieldname: "company",
-				label: __("School"),
-				fieldtype: "Link",
-				options: "Company",
-				default: frappe.defaults.get_user_default("Company"),
-				reqd: 1,
-			},
+			school_fees.reports.company_filter(),
 			{
 				fieldname: "status",
 				label: __("Status"),
