@@ -263,3 +263,136 @@ def test_credit_note_submitted_by_a_fees_manager_is_approved_by_them(company):
 	note = make_credit_note(company, student.name, amount=60)
 	assert note.docstatus == 1
 	assert frappe.db.get_value("Credit Note", note.name, "approved_by") == manager
+
+
+# ------------------------------------------------------------------ school isolation
+
+
+def school_documents(company: str) -> dict[str, str]:
+	student = make_student(company)
+	invoice = make_fee_invoice(company, student=student.name, submit=True)
+	receipt = make_payment_allocation(
+		company, student.customer, paid_amount=100, allocations=[(invoice.name, 100)], student=student.name
+	)
+	note = make_credit_note(company, student.name, amount=50)
+	deposit = make_deposit(company, student.name, amount=300)
+	return {
+		"Student": student.name,
+		"Fee Invoice": invoice.name,
+		"Payment Allocation": receipt.name,
+		"Credit Note": note.name,
+		"Deposit": deposit.name,
+	}
+
+
+@pytest.fixture
+def two_schools(company):
+	other = ensure_company(*OTHER_SCHOOL)
+	return company, school_documents(company), other, school_documents(other)
+
+
+def school_user(*roles: str, company: str) -> str:
+	user = make_user(*roles)
+	frappe.get_doc(
+		{"doctype": "User Permission", "user": user, "allow": "Company", "for_value": company}
+	).insert(ignore_permissions=True)
+	return user
+
+
+def test_fees_manager_of_school_a_reads_nothing_of_school_b(two_schools):
+	from frappe.desk.search import search_link
+	from frappe.www.printview import get_html_and_style
+
+	from school_fees.ledger.balances import get_student_balance
+	from school_fees.student_profile import get_billing_profile, get_credit_history
+
+	company, mine, other, theirs = two_schools
+	manager = school_user("Fees Manager", company=company)
+	frappe.set_user(manager)
+	for doctype in FEE_DOCTYPES:
+		names = [mine[doctype], theirs[doctype]]
+		assert frappe.get_list(doctype, filters={"name": ("in", names)}, pluck="name") == [mine[doctype]]
+		api = frappe.client.get_list(doctype, fields=["name"], filters={"name": ("in", names)})
+		assert [row.name for row in api] == [mine[doctype]], doctype
+		assert frappe.has_permission(doctype, "read", doc=mine[doctype]), doctype
+		assert get_html_and_style(doctype, mine[doctype])["html"]
+		for ptype in ("read", "print", "write", "cancel"):
+			assert not frappe.has_permission(doctype, ptype, doc=theirs[doctype]), (doctype, ptype)
+		with pytest.raises(frappe.PermissionError):
+			frappe.client.get(doctype, theirs[doctype])
+		with pytest.raises(frappe.PermissionError):
+			get_html_and_style(doctype, theirs[doctype])
+	# link queries (the Student picker of every fee form)
+	found = {row["value"] for row in search_link("Student", theirs["Student"], page_length=50)}
+	assert theirs["Student"] not in found
+	found = {row["value"] for row in search_link("Student", mine["Student"], page_length=50)}
+	assert mine["Student"] in found
+	# whitelisted reads check the student on the server
+	assert get_student_balance(student=mine["Student"])["student"] == mine["Student"]
+	for method in (get_student_balance, get_billing_profile, get_credit_history):
+		with pytest.raises(frappe.PermissionError):
+			method(student=theirs["Student"])
+	# reports refuse the other school
+	from school_fees.school_fees.report.fee_invoice_register.fee_invoice_register import execute
+
+	with pytest.raises(frappe.PermissionError):
+		execute(frappe._dict(company=other, from_date="2020-01-01", to_date="2030-12-31"))
+	columns = execute(frappe._dict(company=company, from_date="2020-01-01", to_date="2030-12-31"))[0]
+	assert columns
+
+
+def test_principal_reads_the_whole_school_and_cannot_cancel(two_schools):
+	company, mine, _other, theirs = two_schools
+	frappe.set_user(school_user("Principal", company=company))
+	for doctype in FEE_DOCTYPES:
+		assert frappe.has_permission(doctype, "read", doc=mine[doctype]), doctype
+		assert not frappe.has_permission(doctype, "read", doc=theirs[doctype]), doctype
+	invoice = frappe.get_doc("Fee Invoice", mine["Fee Invoice"])
+	with pytest.raises(frappe.PermissionError):
+		invoice.cancel()
+	assert frappe.db.get_value("Fee Invoice", invoice.name, "docstatus") == 1
+
+
+def test_fee_cashier_records_a_receipt_and_cannot_cancel_or_issue_credit(two_schools):
+	company, mine, _other, _theirs = two_schools
+	cashier = school_user("Fee Cashier", company=company)
+	student = frappe.get_doc("Student", mine["Student"])
+	invoice = make_fee_invoice(company, student=student.name, submit=True)
+	frappe.set_user(cashier)
+	receipt = make_payment_allocation(
+		company, student.customer, paid_amount=120, allocations=[(invoice.name, 120)], student=student.name
+	)
+	assert receipt.docstatus == 1 and receipt.owner == cashier
+	with pytest.raises(frappe.PermissionError):
+		frappe.get_doc("Payment Allocation", receipt.name).cancel()
+	with pytest.raises(frappe.PermissionError):
+		make_credit_note(company, student.name, amount=40)
+
+
+# ------------------------------------------------------------------ views and prints audited
+
+
+def test_opening_and_printing_an_invoice_shows_in_its_audit_trail(company):
+	from frappe.core.doctype.access_log.access_log import make_access_log
+	from frappe.desk.form.load import getdoc
+
+	from school_fees.school_fees.doctype.fee_invoice.fee_invoice import get_invoice_history
+
+	for doctype in VOUCHERS:
+		assert frappe.get_meta(doctype).track_views, doctype
+	invoice = make_fee_invoice(company, student=make_student(company).name, submit=True)
+	manager = school_user("Fees Manager", company=company)
+	frappe.set_user(manager)
+	getdoc("Fee Invoice", invoice.name)
+	# what /printview writes when the form is printed (frappe.www.printview.get_rendered_html)
+	make_access_log(
+		doctype="Fee Invoice",
+		document=invoice.name,
+		file_type="PDF",
+		method="Print",
+		page="Print Format: Standard",
+	)
+	audit = get_invoice_history(invoice.name)["audit"]
+	mine = [(row.action, row.user) for row in audit if row.user == manager]
+	assert mine == [("Viewed", manager), ("Printed", manager)]
+	assert [row.timestamp for row in audit] == sorted(row.timestamp for row in audit)
