@@ -396,3 +396,73 @@ def test_opening_and_printing_an_invoice_shows_in_its_audit_trail(company):
 	mine = [(row.action, row.user) for row in audit if row.user == manager]
 	assert mine == [("Viewed", manager), ("Printed", manager)]
 	assert [row.timestamp for row in audit] == sorted(row.timestamp for row in audit)
+
+
+# ------------------------------------------------------------------ trust and class teacher reports
+
+TRUST = ("_Test Trust", "_TTR", None)
+TRUST_SCHOOLS = (
+	("_Test Trust School A", "_TTA", "_Test Trust"),
+	("_Test Trust School B", "_TTB", "_Test Trust"),
+)
+
+
+@pytest.fixture(scope="module")
+def trust(frappe_site):
+	"""_Test Trust (a group company) with two schools, as test_report_reconciliation makes it: created
+	once and committed (creating a company takes seconds)."""
+	created = False
+	for name, abbr, parent in (TRUST, *TRUST_SCHOOLS):
+		if frappe.db.exists("Company", name):
+			continue
+		frappe.get_doc(
+			{
+				"doctype": "Company",
+				"company_name": name,
+				"abbr": abbr,
+				"default_currency": "INR",
+				"country": "India",
+				"is_group": int(parent is None),
+				"parent_company": parent,
+				"chart_of_accounts": "Standard",
+				"create_chart_of_accounts_based_on": "Standard Template",
+			}
+		).insert(ignore_permissions=True)
+		created = True
+	if created:
+		frappe.db.commit()
+	return TRUST[0]
+
+
+def test_trust_administrator_sees_every_school_of_the_trust_only(trust, company):
+	books = {school: school_documents(school) for school, _abbr, _parent in TRUST_SCHOOLS}
+	outside = school_documents(company)
+	frappe.set_user(school_user("Trust Administrator", company=trust))
+	for doctype in FEE_DOCTYPES:
+		inside = {docs[doctype] for docs in books.values()}
+		every = [*inside, outside[doctype]]
+		assert set(frappe.get_list(doctype, filters={"name": ("in", every)}, pluck="name")) == inside
+		assert not frappe.has_permission(doctype, "read", doc=outside[doctype]), doctype
+		for name in inside:
+			assert frappe.has_permission(doctype, "read", doc=name), (doctype, name)
+			assert not frappe.has_permission(doctype, "cancel", doc=name), (doctype, name)
+
+
+def test_class_teacher_reports_show_only_own_sections(two_sections, company):
+	from school_fees.school_fees.report.credit_balance.credit_balance import execute as credit_balance
+	from school_fees.school_fees.report.deposit_balance.deposit_balance import execute as deposit_balance
+	from school_fees.school_fees.report.fee_invoice_register.fee_invoice_register import (
+		execute as register,
+	)
+
+	teacher, mine, other = two_sections
+	frappe.set_user(teacher)
+	filters = frappe._dict(company=company, from_date="2020-01-01", to_date="2030-12-31")
+	(my_student,), (their_student,) = mine["Student"], other["Student"]
+	for report in (credit_balance, deposit_balance):
+		students = {row.get("student") for row in report(filters)[1] if isinstance(row, dict)}
+		assert my_student in students and their_student not in students, report.__module__
+	invoices = {
+		row.get("name") or row.get("fee_invoice") for row in register(filters)[1] if isinstance(row, dict)
+	}
+	assert mine["Fee Invoice"] <= invoices and not other["Fee Invoice"] & invoices
