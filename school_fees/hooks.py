@@ -88,6 +88,12 @@ permission_query_conditions = {
 	"Payment Allocation": "school_fees.permissions.class_teacher_query",
 	"Credit Note": "school_fees.permissions.class_teacher_query",
 	"Deposit": "school_fees.permissions.class_teacher_query",
+	# child tables read on their own: only rows of parents the user may list
+	"Payment Allocation Item": "school_fees.permissions.child_rows_query",
+	"Fee Invoice Item": "school_fees.permissions.child_rows_query",
+	"Fee Invoice Discount": "school_fees.permissions.child_rows_query",
+	"Student Fee Group": "school_fees.permissions.child_rows_query",
+	"Student Fee Discount": "school_fees.permissions.child_rows_query",
 }
 has_permission = {
 	"Fee Invoice": "school_fees.permissions.class_teacher_has_permission",

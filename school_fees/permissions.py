@@ -91,6 +91,33 @@ def class_teacher_has_permission(doc, ptype: str | None = None, user: str | None
 	)
 
 
+# ---------------------------------------------------------------- child tables
+
+# Child tables read on their own (/api/resource/<child>?parent=<parent>) get from Frappe only the
+# doctype-level check of the parent: neither its User Permissions (school) nor its row conditions
+# (class sections). Their rows are limited to the parents the user may list.
+CHILD_PARENTS = {
+	"Payment Allocation Item": "Payment Allocation",
+	"Fee Invoice Item": "Fee Invoice",
+	"Fee Invoice Discount": "Fee Invoice",
+	"Student Fee Group": "Student",
+	"Student Fee Discount": "Student",
+}
+
+
+def child_rows_query(user: str | None = None, doctype: str | None = None) -> str:
+	"""SQL condition: a child row is listed only when the user may list its parent."""
+	user = user or frappe.session.user
+	parent = CHILD_PARENTS.get(doctype)
+	if not parent or user == "Administrator":
+		return ""
+	if not frappe.has_permission(parent, "read", user=user):
+		return "1=0"
+	parents = frappe.get_list(parent, fields=["name"], user=user, order_by=None, run=0)
+	table = f"`tab{doctype}`"
+	return f"({table}.`parenttype` = {frappe.db.escape(parent)} and {table}.`parent` in ({parents}))"
+
+
 # ---------------------------------------------------------------- reports and whitelisted reads
 
 

@@ -466,3 +466,27 @@ def test_class_teacher_reports_show_only_own_sections(two_sections, company):
 		row.get("name") or row.get("fee_invoice") for row in register(filters)[1] if isinstance(row, dict)
 	}
 	assert mine["Fee Invoice"] <= invoices and not other["Fee Invoice"] & invoices
+
+
+def test_child_rows_follow_their_parent(two_sections, company):
+	"""/api/resource/<child table>?parent=<doctype> checks only the parent's doctype-level right."""
+	teacher, mine, other = two_sections
+	receipts = sorted(mine["Payment Allocation"] | other["Payment Allocation"])
+	invoices = sorted(mine["Fee Invoice"] | other["Fee Invoice"])
+	frappe.set_user(teacher)
+	for child, parent, names, field in (
+		("Payment Allocation Item", "Payment Allocation", receipts, "allocated_amount"),
+		("Fee Invoice Item", "Fee Invoice", invoices, "amount"),
+	):
+		rows = frappe.client.get_list(
+			child, parent=parent, fields=["parent", field], filters={"parent": ("in", names)}
+		)
+		assert {row.parent for row in rows} == mine[parent], child
+	# and across schools: a Fees Manager of another school reads none of these rows
+	frappe.set_user("Administrator")
+	other_school = ensure_company(*OTHER_SCHOOL)
+	frappe.set_user(school_user("Fees Manager", company=other_school))
+	rows = frappe.client.get_list(
+		"Fee Invoice Item", parent="Fee Invoice", fields=["parent"], filters={"parent": ("in", invoices)}
+	)
+	assert rows == []
