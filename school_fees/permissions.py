@@ -134,8 +134,12 @@ def sections_of(user: str | None = None) -> list[str] | None:
 
 def check_school_access(company: str) -> None:
 	"""Refuse a report or read for a school the user has no access to (User Permission on
-	Company: a trust's group company covers every school under it)."""
-	if not company or not frappe.has_permission("Company", "read", doc=company):
+	Company: a trust's group company covers every school under it). Picking the school is enough
+	("select", which ERPNext's own Auditor role holds on Company without "read")."""
+	if not company or not (
+		frappe.has_permission("Company", "read", doc=company)
+		or frappe.has_permission("Company", "select", doc=company)
+	):
 		frappe.throw(
 			frappe._("You have no access to school {0}.").format(frappe.bold(company or "-")),
 			frappe.PermissionError,

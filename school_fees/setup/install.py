@@ -69,9 +69,11 @@ CREATED_ACCOUNT_KEY = "school_fees_created_account"
 # What the app's roles may do on ERPNext DocTypes: only what the fee forms need to link to them
 # ("select": pick it in a link field; "read": fetch its values into the form). A cashier records
 # receipts and deposits (customer, school, cash/bank account, mode of payment, cost center, and the
-# school's currency the form fills in) and edits none of these masters. A principal, trust
-# administrator or auditor reads the whole school, so reports may show its customers, accounts and
+# school's currency the form fills in) and edits none of these masters. A principal or trust
+# administrator reads the whole school, so reports may show its customers, accounts and
 # modes of payment as links; a class teacher only picks a school and sees amounts in its currency.
+# ERPNext's own Auditor is left out: it has standard rows on Company (select), Account and Cost Center
+# that install must not rewrite, and it reads the fee documents and reports without more.
 LINK_RIGHTS = ("select", "read")
 FORM_LINKS = ("Customer", "Company", "Account", "Mode of Payment", "Cost Center", "Currency")
 ERPNEXT_PERMISSIONS = {
@@ -79,8 +81,6 @@ ERPNEXT_PERMISSIONS = {
 	"Fees Manager": dict.fromkeys(FORM_LINKS, LINK_RIGHTS),
 	"Principal": dict.fromkeys(FORM_LINKS, LINK_RIGHTS),
 	"Trust Administrator": dict.fromkeys(FORM_LINKS, LINK_RIGHTS),
-	# ERPNext's Auditor already reads Account and Cost Center (Company: select only)
-	"Auditor": dict.fromkeys(("Company", "Customer", "Mode of Payment", "Currency"), LINK_RIGHTS),
 	"Class Teacher": dict.fromkeys(("Company", "Currency"), LINK_RIGHTS),
 }
 # DefaultValue key remembering the DocTypes whose permissions install customized (Frappe copies the
