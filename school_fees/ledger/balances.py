@@ -43,6 +43,7 @@ from school_fees.core.payment_types import (
 	REFUND,
 	TYPES_OPENING_CREDIT,
 )
+from school_fees.permissions import check_school_access
 from school_fees.settings import get_company_settings
 
 FEE_INVOICE = "Fee Invoice"
@@ -334,11 +335,15 @@ def get_balance(student: str | None = None, customer: str | None = None, as_of=N
 def get_student_balance(
 	student: str | None = None, customer: str | None = None, as_of: str | None = None
 ) -> dict:
-	"""get_balance for the desk: needs read permission on the student (or customer); floats."""
+	"""get_balance for the desk: needs read permission on the student, or on the customer and every
+	school that bills it (a Customer has no school, so User Permissions on Company alone would not
+	keep one school from reading another's family balance); floats."""
 	if student:
 		frappe.has_permission("Student", "read", doc=student, throw=True)
 	else:
 		frappe.has_permission("Customer", "read", doc=customer, throw=True)
+		for company in fee_companies(customer):
+			check_school_access(company)
 	balance = get_balance(student, customer, as_of)
 	return {key: flt(value) if key in BALANCE_KEYS else value for key, value in balance.items()}
 

@@ -332,6 +332,9 @@ def test_fees_manager_of_school_a_reads_nothing_of_school_b(two_schools):
 	for method in (get_student_balance, get_billing_profile, get_credit_history):
 		with pytest.raises(frappe.PermissionError):
 			method(student=theirs["Student"])
+	# a family balance by customer: a Customer has no school, so the schools billing it are checked
+	with pytest.raises(frappe.PermissionError):
+		get_student_balance(customer=frappe.db.get_value("Fee Invoice", theirs["Fee Invoice"], "customer"))
 	# reports refuse the other school
 	from school_fees.school_fees.report.fee_invoice_register.fee_invoice_register import execute
 

@@ -544,7 +544,9 @@ def test_a_receipt_of_a_sub_cent_amount_is_rounded_and_balances(company, student
 
 def test_sub_cent_allocation_rows_are_rounded_too(company, student):
 	inv = invoice(company, student, 300)
-	receipt = make_payment_allocation(company, student.customer, paid_amount=50, allocations=[(inv.name, 49.996)])
+	receipt = make_payment_allocation(
+		company, student.customer, paid_amount=50, allocations=[(inv.name, 49.996)]
+	)
 	assert D(receipt.allocations[0].allocated_amount) == D(50)
 	assert D(receipt.unallocated_amount) == D(0)
 	assert_voucher_balances("Payment Allocation", receipt.name)
@@ -557,4 +559,6 @@ def test_an_amount_beyond_the_column_is_refused_with_a_message(company, student)
 	with pytest.raises(AmountTooLargeError, match="too large"):
 		make_payment_allocation(company, student.customer, paid_amount=10**13)
 	frappe.clear_messages()
-	assert not frappe.get_all("Payment Allocation", filters={"customer": student.customer, "paid_amount": (">", 10**12)})
+	assert not frappe.get_all(
+		"Payment Allocation", filters={"customer": student.customer, "paid_amount": (">", 10**12)}
+	)

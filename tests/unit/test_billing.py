@@ -54,7 +54,9 @@ def test_billing_keys_always_fit(student, structure, installment):
 
 
 def reason(**overrides):
-	values = dict(excluded=False, status="Active", key_taken=False, leaving_date=None, issue_date=date(2026, 4, 1))
+	values = dict(
+		excluded=False, status="Active", key_taken=False, leaving_date=None, issue_date=date(2026, 4, 1)
+	)
 	values.update(overrides)
 	return skip_reason(**values)
 
