@@ -65,6 +65,7 @@ def rollback(frappe_site):
 	import frappe
 
 	frappe.set_user("Administrator")
+	frappe.flags.in_test = True  # the jobs do not commit under a test (a test may have reset flags)
 	yield
 	frappe.db.rollback()
 	frappe.set_user("Administrator")
