@@ -64,7 +64,12 @@ doc_events = {
 		"get_unreconciled_entries": "school_fees.integrations.advances.hide_applied_advances",
 		"reconcile": "school_fees.integrations.advances.hide_applied_advances",
 	},
+	# a fee voucher's form opened (Frappe's view tracking): recorded with the IP in the Fee Audit Log
+	"View Log": {"after_insert": "school_fees.access_audit.on_view_log"},
 }
+
+# prints, PDFs and exports of fee documents and reports: recorded once the request succeeded
+after_request = ["school_fees.access_audit.after_request"]
 
 # The audit trail outlives the documents it describes: deleting a Draft invoice keeps its log rows
 ignore_links_on_delete = ["Fee Audit Log"]

@@ -59,7 +59,9 @@ class InvoiceWriter:
 				child.name = validate_name(child.doctype, make_autoname("hash", child.doctype))
 				child.update(new_rows.stamp)
 				children.append(child)
-			audit_logs.append(audit.audit_row(FEE_INVOICE, doc.name, "Created", to_status=DRAFT))
+			audit_logs.append(
+				audit.audit_row(FEE_INVOICE, doc.name, "Created", to_status=DRAFT, company=doc.company)
+			)
 			if not self.issue:
 				continue
 			grand_total = to_decimal(doc.grand_total)
@@ -70,7 +72,9 @@ class InvoiceWriter:
 			if self.offset_dimensions:
 				posting.add_dimension_offsets(rows)
 			gl_rows.append(rows)
-			audit_logs.append(audit.audit_row(FEE_INVOICE, doc.name, "Issued", DRAFT, doc.status))
+			audit_logs.append(
+				audit.audit_row(FEE_INVOICE, doc.name, "Issued", DRAFT, doc.status, company=doc.company)
+			)
 
 		gl_map = [row for voucher in posting.prepare_many(gl_rows, docs[0].company) for row in voucher]
 		ledger_entries = posting.ledger_documents(gl_map, new_rows)

@@ -59,10 +59,10 @@ class FeeVoucher(Document):
 		keep_series_number(self)
 
 	def audit_submit(self):
-		audit.log(self.doctype, self.name, self.submit_action)
+		audit.log(self.doctype, self.name, self.submit_action, company=self.company)
 
 	def audit_cancel(self):
-		audit.log(self.doctype, self.name, self.cancel_action)
+		audit.log(self.doctype, self.name, self.cancel_action, company=self.company)
 
 	# ------------------------------------------------------------ shared validate steps
 

@@ -41,7 +41,16 @@ def refresh_fee_invoices(names: list[str], as_of=None) -> dict[str, str]:
 	invoices = frappe.db.get_values(
 		FEE_INVOICE,
 		{"name": ("in", sorted(set(names)))},
-		["name", "docstatus", "grand_total", "due_date", "status", "outstanding_amount", "paid_amount"],
+		[
+			"name",
+			"company",
+			"docstatus",
+			"grand_total",
+			"due_date",
+			"status",
+			"outstanding_amount",
+			"paid_amount",
+		],
 		as_dict=True,
 		order_by="name",
 		for_update=True,
@@ -78,7 +87,9 @@ def write_back_invoice(invoice: frappe._dict, balance: Decimal | None, today, st
 	if invoice.status != status:
 		values["status"] = status
 		status_changes.append(
-			audit.audit_row(FEE_INVOICE, invoice.name, "Status Change", invoice.status, status)
+			audit.audit_row(
+				FEE_INVOICE, invoice.name, "Status Change", invoice.status, status, company=invoice.company
+			)
 		)
 	if values:
 		frappe.db.set_value(FEE_INVOICE, invoice.name, values, update_modified=False)

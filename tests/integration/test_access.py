@@ -308,7 +308,20 @@ def test_fees_manager_of_school_a_reads_nothing_of_school_b(two_schools):
 
 	company, mine, other, theirs = two_schools
 	manager = school_user("Fees Manager", company=company)
+	logged = {
+		school: frappe.get_all(
+			"Fee Audit Log", filters={"reference_name": ("in", list(docs.values()))}, pluck="name"
+		)
+		for school, docs in ((company, mine), (other, theirs))
+	}
+	assert logged[company] and logged[other]
 	frappe.set_user(manager)
+	# the audit log: each row carries its document's school (User Permission on Company applies)
+	assert set(
+		frappe.get_list(
+			"Fee Audit Log", filters={"name": ("in", logged[company] + logged[other])}, pluck="name"
+		)
+	) == set(logged[company])
 	for doctype in FEE_DOCTYPES:
 		names = [mine[doctype], theirs[doctype]]
 		assert frappe.get_list(doctype, filters={"name": ("in", names)}, pluck="name") == [mine[doctype]]
@@ -375,30 +388,132 @@ def test_fee_cashier_records_a_receipt_and_cannot_cancel_or_issue_credit(two_sch
 # ------------------------------------------------------------------ views and prints audited
 
 
-def test_opening_and_printing_an_invoice_shows_in_its_audit_trail(company):
-	from frappe.core.doctype.access_log.access_log import make_access_log
+IP = "203.0.113.7"  # TEST-NET-3: what Frappe put in frappe.local.request_ip for the request
+
+
+@pytest.fixture
+def request_ip():
+	frappe.local.request_ip = IP
+	yield IP
+	del frappe.local.request_ip
+
+
+def served(path: str, status: int = 200, **args) -> None:
+	"""Run the app's after_request hook as Frappe does once it has answered ``path`` with ``args``
+	(werkzeug's own Request and Response; the arguments are Frappe's form_dict)."""
+	from werkzeug.test import EnvironBuilder
+	from werkzeug.wrappers import Response
+
+	from school_fees.access_audit import after_request
+
+	request = EnvironBuilder(path=path, query_string=args).get_request()
+	frappe.local.form_dict = frappe._dict(args)
+	after_request(response=Response(status=status), request=request)
+
+
+def audit_rows(doctype: str, name: str) -> list[tuple]:
+	return [
+		(row.action, row.user, row.ip_address, row.company)
+		for row in frappe.get_all(
+			"Fee Audit Log",
+			filters={"reference_doctype": doctype, "reference_name": name, "action": ("in", READS)},
+			fields=["action", "user", "ip_address", "company"],
+			order_by="creation asc",
+		)
+	]
+
+
+READS = ("Viewed", "Printed", "Exported")
+
+
+def test_opening_printing_and_pdf_of_a_voucher_are_audited_with_user_and_ip(company, request_ip):
 	from frappe.desk.form.load import getdoc
 
 	from school_fees.school_fees.doctype.fee_invoice.fee_invoice import get_invoice_history
 
-	for doctype in VOUCHERS:
-		assert frappe.get_meta(doctype).track_views, doctype
-	invoice = make_fee_invoice(company, student=make_student(company).name, submit=True)
+	student = make_student(company)
+	invoice = make_fee_invoice(company, student=student.name, submit=True)
+	deposit = make_deposit(company, student.name, amount=300)
 	manager = school_user("Fees Manager", company=company)
 	frappe.set_user(manager)
-	getdoc("Fee Invoice", invoice.name)
-	# what /printview writes when the form is printed (frappe.www.printview.get_rendered_html)
-	make_access_log(
+	for doctype, name in (("Fee Invoice", invoice.name), ("Deposit", deposit.name)):
+		assert frappe.get_meta(doctype).track_views, doctype
+		getdoc(doctype, name)  # the form opened: Frappe's View Log
+		served("/printview", doctype=doctype, name=name, format="Standard")
+		served("/api/method/frappe.utils.print_format.download_pdf", doctype=doctype, name=name)
+		assert audit_rows(doctype, name) == [
+			("Viewed", manager, IP, company),
+			("Printed", manager, IP, company),
+			("Printed", manager, IP, company),
+		], doctype
+	# several invoices printed into one PDF from the list
+	other = make_fee_invoice(company, student=student.name, submit=True)
+	served(
+		"/api/method/frappe.utils.print_format.download_multi_pdf",
 		doctype="Fee Invoice",
-		document=invoice.name,
-		file_type="PDF",
-		method="Print",
-		page="Print Format: Standard",
+		name=frappe.as_json([other.name]),
 	)
-	audit = get_invoice_history(invoice.name)["audit"]
-	mine = [(row.action, row.user) for row in audit if row.user == manager]
-	assert mine == [("Viewed", manager), ("Printed", manager)]
-	assert [row.timestamp for row in audit] == sorted(row.timestamp for row in audit)
+	assert audit_rows("Fee Invoice", other.name) == [("Printed", manager, IP, company)]
+	# the invoice form's audit trail shows them, in order, with the IP
+	trail = get_invoice_history(invoice.name)["audit"]
+	assert [(row.action, row.ip_address) for row in trail if row.user == manager] == [
+		("Viewed", IP),
+		("Printed", IP),
+		("Printed", IP),
+	]
+	assert [row.timestamp for row in trail] == sorted(row.timestamp for row in trail)
+
+
+def test_a_refused_print_or_another_apps_document_records_nothing(company, request_ip):
+	invoice = make_fee_invoice(company, student=make_student(company).name, submit=True)
+	served("/printview", status=403, doctype="Fee Invoice", name=invoice.name)
+	served(
+		"/api/method/frappe.utils.print_format.download_pdf",
+		status=500,
+		doctype="Fee Invoice",
+		name=invoice.name,
+	)
+	assert audit_rows("Fee Invoice", invoice.name) == []
+	served("/printview", doctype="Company", name=company)
+	assert audit_rows("Company", company) == []
+
+
+def test_report_and_list_exports_are_audited_in_the_school_exported(company, request_ip):
+	manager = school_user("Fees Manager", company=company)
+	frappe.set_user(manager)
+	filters = {"company": company, "from_date": "2026-01-01", "to_date": "2026-12-31"}
+	served(
+		"/api/method/frappe.desk.query_report.export_query",
+		report_name="Fee Invoice Register",
+		file_format_type="Excel",
+		filters=frappe.as_json(filters),
+	)
+	served(
+		"/api/method/frappe.desk.reportview.export_query",
+		doctype="Fee Invoice",
+		file_format_type="CSV",
+		filters=frappe.as_json([["Fee Invoice", "company", "=", company]]),
+	)
+	# an ERPNext report is not the app's to audit
+	served("/api/method/frappe.desk.query_report.export_query", report_name="General Ledger", filters="{}")
+	assert audit_rows("Report", "Fee Invoice Register")[-1:] == [("Exported", manager, IP, company)]
+	assert audit_rows("DocType", "Fee Invoice")[-1:] == [("Exported", manager, IP, company)]
+	assert audit_rows("Report", "General Ledger") == []
+	reason = frappe.get_all(
+		"Fee Audit Log",
+		filters={"reference_name": "Fee Invoice Register", "user": manager},
+		pluck="reason",
+	)[0]
+	assert "Excel" in reason and company in reason
+	# the Fee Audit Trail of the school lists the exports
+	from school_fees.school_fees.report.fee_audit_trail.fee_audit_trail import execute
+
+	frappe.set_user("Administrator")
+	rows = execute(frappe._dict(company=company, user=manager, action="Exported"))[1]
+	assert {(row.reference_doctype, row.reference_name) for row in rows} == {
+		("Report", "Fee Invoice Register"),
+		("DocType", "Fee Invoice"),
+	}
 
 
 # ------------------------------------------------------------------ trust and class teacher reports

@@ -169,3 +169,29 @@ def test_each_school_sees_only_its_own_trail(company, lab, clerk):
 	with pytest.raises(frappe.PermissionError):
 		run(company=None)
 	frappe.set_user("Administrator")
+
+
+def test_rows_written_before_the_log_kept_a_school_get_it_from_their_document(company, lab, clerk):
+	"""The patch fee_audit_log_company: a row without a school takes its document's, or for a deleted
+	document the company kept in Deleted Document; the trail then shows them again."""
+	from school_fees.patches.v15_0.fee_audit_log_company import execute as backfill
+
+	kept = make_fee_invoice(company, items=[(lab, 300)], posting_date=POSTING, due_date=DUE, submit=True)
+	draft = make_fee_invoice(company, items=[(lab, 400)], posting_date=POSTING, due_date=DUE)
+	frappe.delete_doc("Fee Invoice", draft.name, flags={"deletion_reason": "Entered twice"})
+	names = [kept.name, draft.name]
+	log = frappe.qb.DocType("Fee Audit Log")
+	frappe.qb.update(log).set(log.company, None).where(log.reference_name.isin(names)).run()
+	assert trail(company, reference_doctype="Fee Invoice", reference_name=kept.name) == []
+
+	backfill()
+
+	companies = frappe.get_all(
+		"Fee Audit Log", filters={"reference_name": ("in", names)}, fields=["reference_name", "company"]
+	)
+	assert {row.reference_name for row in companies} == set(names)
+	assert {row.company for row in companies} == {company}
+	assert [row[1] for row in trail(company, reference_doctype="Fee Invoice", reference_name=draft.name)] == [
+		"Created",
+		"Deleted",
+	]

@@ -40,6 +40,11 @@ NOISE = (
 		r"net::ERR_ABORTED",
 		"a request the browser itself cancelled because the page navigated away (not a server answer)",
 	),
+	Noise(
+		"*",
+		r"/favicon\.ico",
+		"a page outside the desk (the print view) makes the browser ask /favicon.ico; the test site sets no favicon",
+	),
 )
 
 

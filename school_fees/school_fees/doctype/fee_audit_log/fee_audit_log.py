@@ -22,6 +22,7 @@ class FeeAuditLog(Document):
 		from frappe.types import DF
 
 		action: DF.Data
+		company: DF.Link | None
 		from_status: DF.Data | None
 		ip_address: DF.Data | None
 		reason: DF.SmallText | None

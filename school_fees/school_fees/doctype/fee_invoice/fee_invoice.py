@@ -409,7 +409,6 @@ def get_invoice_history(name: str) -> dict:
 		fields=["timestamp", "action", "from_status", "to_status", "user", "ip_address", "reason"],
 		order_by="timestamp asc, creation asc",
 	)
-	audit_trail = sorted(audit_trail + views_and_prints(name), key=lambda row: row.timestamp)
 	late_fees = frappe.get_all(
 		FEE_INVOICE,
 		filters={"late_fee_for": name, "docstatus": ("<", 2)},
@@ -423,31 +422,3 @@ def get_invoice_history(name: str) -> dict:
 		order_by="sent_on asc, creation asc",
 	)
 	return {"payments": payments, "audit": audit_trail, "late_fees": late_fees, "reminders": reminders}
-
-
-def views_and_prints(name: str) -> list[dict]:
-	"""Frappe's own records of who opened the invoice's form (View Log: the DocType tracks views) and
-	who printed it (Access Log, written by /printview), shaped as audit rows. Neither keeps an IP."""
-	views = frappe.get_all(
-		"View Log",
-		filters={"reference_doctype": FEE_INVOICE, "reference_name": name},
-		fields=["creation as timestamp", "viewed_by as user"],
-	)
-	prints = frappe.get_all(
-		"Access Log",
-		filters={"export_from": FEE_INVOICE, "reference_document": name},
-		fields=["creation as timestamp", "user", "method", "file_type", "page"],
-	)
-	rows = [frappe._dict(timestamp=row.timestamp, action="Viewed", user=row.user) for row in views]
-	rows += [
-		frappe._dict(
-			timestamp=row.timestamp,
-			action="Printed" if row.method == "Print" else f"Exported ({row.file_type or row.method})",
-			user=row.user,
-			reason=row.page if row.page and len(row.page) < 140 else None,
-		)
-		for row in prints
-	]
-	for row in rows:
-		row.update({key: row.get(key) for key in ("from_status", "to_status", "ip_address", "reason")})
-	return rows

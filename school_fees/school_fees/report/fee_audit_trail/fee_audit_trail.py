@@ -4,12 +4,9 @@ One row per audit entry (who did what to which fee document, when, from which IP
 order it happened (timestamp, then the order the rows were written). CSV / Excel come from the
 report's standard Export; Print and PDF use ``fee_audit_trail.html`` beside this file.
 
-A Fee Audit Log row names its document (``reference_doctype`` / ``reference_name``), not its school.
-A row belongs to the school of that document: every audited doctype that has a ``company`` field
-(today Fee Invoice, Payment Allocation, Credit Note and Deposit) is joined on its name, and a deleted
-document (a deleted draft invoice keeps its "Deleted" row) is found in Frappe's Deleted Document,
-whose copy of the document keeps its company. A row whose document has no school is in no school's
-trail. All of it is one query.
+A row belongs to the school it carries (``company``: the school of its document, written with the
+row by school_fees.audit; rows older than that field were given theirs by the patch
+``fee_audit_log_company``). A row with no school (a document without one) is in no school's trail.
 
 Filters: ``company`` (a school, or a trust: every school under it that the user may read; checked
 with school_fees.permissions.check_school_access), ``reference_doctype``, ``reference_name``,
@@ -19,14 +16,11 @@ with school_fees.permissions.check_school_access), ``reference_doctype``, ``refe
 
 import frappe
 from frappe import _
-from frappe.query_builder import CustomFunction, Order
-from frappe.query_builder.functions import Coalesce
+from frappe.query_builder import Order
 from frappe.utils import add_days, getdate
 
+from school_fees.audit import AUDIT_LOG
 from school_fees.permissions import check_school_access
-
-AUDIT_LOG = "Fee Audit Log"
-JSON_VALUE = CustomFunction("JSON_VALUE", ["json", "path"])
 
 
 class AuditTrailFilterError(frappe.ValidationError):
@@ -59,54 +53,27 @@ def readable_schools(company: str) -> list[str]:
 	return [name for name in companies if frappe.has_permission("Company", "read", doc=name)]
 
 
-def school_doctypes(reference_doctype: str | None = None) -> list[str]:
-	"""The audited doctypes whose documents carry a school (a ``company`` field)."""
-	doctypes = (
-		[reference_doctype]
-		if reference_doctype
-		else frappe.get_all(AUDIT_LOG, distinct=True, pluck="reference_doctype", order_by="reference_doctype")
-	)
-	return [
-		doctype
-		for doctype in doctypes
-		if frappe.db.exists("DocType", doctype) and frappe.get_meta(doctype).has_field("company")
-	]
-
-
 def get_rows(filters, schools: list[str]) -> list[dict]:
-	doctypes = school_doctypes(filters.reference_doctype)
-	if not schools or not doctypes:
+	if not schools:
 		return []
 	log = frappe.qb.DocType(AUDIT_LOG)
-	query = frappe.qb.from_(log).select(
-		log.timestamp,
-		log.reference_doctype,
-		log.reference_name,
-		log.action,
-		log.from_status,
-		log.to_status,
-		log.user,
-		log.ip_address,
-		log.reason,
-	)
-	companies = []
-	for index, doctype in enumerate(doctypes):
-		document = frappe.qb.DocType(doctype).as_(f"document_{index}")
-		query = query.left_join(document).on(
-			(log.reference_doctype == doctype) & (document.name == log.reference_name)
+	query = (
+		frappe.qb.from_(log)
+		.select(
+			log.timestamp,
+			log.reference_doctype,
+			log.reference_name,
+			log.action,
+			log.from_status,
+			log.to_status,
+			log.user,
+			log.ip_address,
+			log.reason,
 		)
-		companies.append(document.company)
-	deleted = frappe.qb.DocType("Deleted Document")
-	companies.append(
-		frappe.qb.from_(deleted)
-		.select(JSON_VALUE(deleted.data, "$.company"))
-		.where(
-			(deleted.deleted_doctype == log.reference_doctype) & (deleted.deleted_name == log.reference_name)
-		)
-		.limit(1)
+		.where(log.company.isin(schools))
 	)
-	query = query.where(log.reference_doctype.isin(doctypes)).where(Coalesce(*companies).isin(schools))
-
+	if filters.reference_doctype:
+		query = query.where(log.reference_doctype == filters.reference_doctype)
 	if filters.reference_name:
 		query = query.where(log.reference_name == filters.reference_name)
 	if filters.user:
