@@ -10,7 +10,8 @@ So the app records them where they happen:
 - a print (``/printview``), a PDF (``download_pdf``, ``download_multi_pdf`` and its async variant), a report export
   (``frappe.desk.query_report.export_query`` of a School Fees report) and a list/report-view export
   (``frappe.desk.reportview.export_query`` of a School Fees DocType): ``after_request`` looks at the
-  request once it has succeeded and writes "Printed" / "Exported" rows. Frappe has committed the
+  request once it has succeeded and writes "Printed" / "Exported" rows (Data Export and Data Import
+  exports of records count as list exports). Frappe has committed the
   request's own work by then, so these rows are committed here.
 
 The app's own reads (portal views and downloads, statements, the bulk PDF export) record themselves
@@ -37,7 +38,23 @@ MULTI_PDF = (
 	"frappe.utils.print_format.download_multi_pdf_async",
 )
 REPORT_EXPORT = "frappe.desk.query_report.export_query"
-LIST_EXPORT = "frappe.desk.reportview.export_query"
+# list exports: method -> the arguments naming its doctype, file format and filters, and whether
+# the call exported records (Data Export and Data Import also hand out empty templates)
+LIST_EXPORTS = {
+	"frappe.desk.reportview.export_query": ("doctype", "file_format_type", "filters", lambda args: True),
+	"frappe.core.doctype.data_export.exporter.export_data": (
+		"doctype",
+		"file_type",
+		"filters",
+		lambda args: parse(args.with_data) in (1, True, "1", "true", "True"),
+	),
+	"frappe.core.doctype.data_import.data_import.download_template": (
+		"doctype",
+		"file_type",
+		"export_filters",
+		lambda args: args.export_records not in (None, "", "blank_template"),
+	),
+}
 
 
 def on_view_log(view_log, method=None) -> None:
@@ -77,8 +94,8 @@ def reads_of(path: str) -> list[tuple]:
 		return document_prints(multi_pdf_documents(args.doctype, args.name), _("PDF of several documents"))
 	if method == REPORT_EXPORT:
 		return report_export(args)
-	if method == LIST_EXPORT:
-		return list_export(args)
+	if method in LIST_EXPORTS:
+		return list_export(args, *LIST_EXPORTS[method])
 	return []
 
 
@@ -107,17 +124,17 @@ def report_export(args) -> list[tuple]:
 	return [("Report", report, EXPORTED, reason, filters.get("company") or default_school())]
 
 
-def list_export(args) -> list[tuple]:
-	doctype = args.doctype
-	if not doctype or not is_fee_doctype(doctype):
+def list_export(args, doctype_arg: str, format_arg: str, filters_arg: str, exported_records) -> list[tuple]:
+	doctype = args.get(doctype_arg)
+	if not doctype or not is_fee_doctype(doctype) or not exported_records(args):
 		return []
-	filters = parse(args.filters)
-	reason = _("List exported as {0}; filters: {1}").format(args.file_format_type or "-", describe(filters))
+	filters = parse(args.get(filters_arg))
+	reason = _("List exported as {0}; filters: {1}").format(args.get(format_arg) or "CSV", describe(filters))
 	return [("DocType", doctype, EXPORTED, reason, filter_company(filters) or default_school())]
 
 
-def is_fee_doctype(doctype: str) -> bool:
-	return frappe.db.get_value("DocType", doctype, "module") == MODULE
+def is_fee_doctype(doctype) -> bool:
+	return isinstance(doctype, str) and frappe.db.get_value("DocType", doctype, "module") == MODULE
 
 
 def filter_company(filters) -> str | None:

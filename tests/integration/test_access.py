@@ -494,6 +494,21 @@ def test_report_and_list_exports_are_audited_in_the_school_exported(company, req
 		file_format_type="CSV",
 		filters=frappe.as_json([["Fee Invoice", "company", "=", company]]),
 	)
+	# Data Export with records, and Data Import's empty template (not an export of records)
+	served(
+		"/api/method/frappe.core.doctype.data_export.exporter.export_data",
+		doctype="Deposit",
+		with_data="1",
+		file_type="Excel",
+		filters=frappe.as_json({"company": company}),
+	)
+	served(
+		"/api/method/frappe.core.doctype.data_import.data_import.download_template",
+		doctype="Credit Note",
+		export_records="blank_template",
+	)
+	assert audit_rows("DocType", "Deposit")[-1:] == [("Exported", manager, IP, company)]
+	assert audit_rows("DocType", "Credit Note") == []
 	# an ERPNext report is not the app's to audit
 	served("/api/method/frappe.desk.query_report.export_query", report_name="General Ledger", filters="{}")
 	assert audit_rows("Report", "Fee Invoice Register")[-1:] == [("Exported", manager, IP, company)]
@@ -513,6 +528,7 @@ def test_report_and_list_exports_are_audited_in_the_school_exported(company, req
 	assert {(row.reference_doctype, row.reference_name) for row in rows} == {
 		("Report", "Fee Invoice Register"),
 		("DocType", "Fee Invoice"),
+		("DocType", "Deposit"),
 	}
 
 
