@@ -19,6 +19,7 @@ where they are served.
 """
 
 import json
+from typing import NamedTuple
 
 import frappe
 from frappe import _
@@ -46,7 +47,7 @@ LIST_EXPORTS = {
 		"doctype",
 		"file_type",
 		"filters",
-		lambda args: parse(args.with_data) in (1, True, "1", "true", "True"),
+		lambda args: str(args.with_data).lower() in ("1", "true"),
 	),
 	"frappe.core.doctype.data_import.data_import.download_template": (
 		"doctype",
@@ -55,6 +56,16 @@ LIST_EXPORTS = {
 		lambda args: args.export_records not in (None, "", "blank_template"),
 	),
 }
+
+
+class Read(NamedTuple):
+	"""One fee document (or report, or list) a request printed or exported."""
+
+	doctype: str
+	name: str
+	action: str
+	reason: str
+	company: str | None = None
 
 
 def on_view_log(view_log, method=None) -> None:
@@ -68,7 +79,10 @@ def after_request(response=None, request=None) -> None:
 	served. A refused or failed request records nothing."""
 	if not request or not response or response.status_code >= 400 or not getattr(frappe.local, "db", None):
 		return
-	rows = [audit.audit_row(*read[:3], reason=read[3], company=read[4]) for read in reads_of(request.path)]
+	rows = [
+		audit.audit_row(read.doctype, read.name, read.action, reason=read.reason, company=read.company)
+		for read in reads_of(request.path)
+	]
 	if not rows:
 		return
 	audit.log_rows(rows)
@@ -78,9 +92,8 @@ def after_request(response=None, request=None) -> None:
 		frappe.db.commit()
 
 
-def reads_of(path: str) -> list[tuple]:
-	"""(doctype, name, action, reason, company) for each fee document the request printed or
-	exported, from its path and its arguments (frappe.form_dict)."""
+def reads_of(path: str) -> list[Read]:
+	"""What the request printed or exported, from its path and its arguments (frappe.form_dict)."""
 	args = frappe.form_dict
 	if path == PRINT_VIEW_PATH:
 		return document_prints(
@@ -99,9 +112,9 @@ def reads_of(path: str) -> list[tuple]:
 	return []
 
 
-def document_prints(documents: list[tuple], reason: str) -> list[tuple]:
+def document_prints(documents: list[tuple], reason: str) -> list[Read]:
 	return [
-		(doctype, name, PRINTED, reason, None)
+		Read(doctype, name, PRINTED, reason)
 		for doctype, name in documents
 		if doctype and name and is_fee_doctype(doctype)
 	]
@@ -115,22 +128,22 @@ def multi_pdf_documents(doctype, names) -> list[tuple]:
 	return [(doctype, name) for name in parse(names) or []]
 
 
-def report_export(args) -> list[tuple]:
+def report_export(args) -> list[Read]:
 	report = args.report_name
 	if not report or frappe.db.get_value("Report", report, "module") != MODULE:
 		return []
 	filters = parse(args.filters) or {}
 	reason = _("Report exported as {0}; filters: {1}").format(args.file_format_type or "-", describe(filters))
-	return [("Report", report, EXPORTED, reason, filters.get("company") or default_school())]
+	return [Read("Report", report, EXPORTED, reason, filters.get("company") or default_school())]
 
 
-def list_export(args, doctype_arg: str, format_arg: str, filters_arg: str, exported_records) -> list[tuple]:
+def list_export(args, doctype_arg: str, format_arg: str, filters_arg: str, exported_records) -> list[Read]:
 	doctype = args.get(doctype_arg)
 	if not doctype or not is_fee_doctype(doctype) or not exported_records(args):
 		return []
 	filters = parse(args.get(filters_arg))
 	reason = _("List exported as {0}; filters: {1}").format(args.get(format_arg) or "CSV", describe(filters))
-	return [("DocType", doctype, EXPORTED, reason, filter_company(filters) or default_school())]
+	return [Read("DocType", doctype, EXPORTED, reason, filter_company(filters) or default_school())]
 
 
 def is_fee_doctype(doctype) -> bool:
