@@ -81,6 +81,37 @@ def company(frappe_site) -> str:
 	return TEST_COMPANY
 
 
+@pytest.fixture
+def outgoing_mail(monkeypatch):
+	"""A default outgoing Email Account for the test (the site has none; rolled back with the test;
+	Frappe itself takes the default from any other), and emails muted so nothing ever leaves: rows are
+	only queued. Frappe caches the outgoing account per process, so the cache is cleared around it."""
+	import frappe
+
+	monkeypatch.setattr(frappe.flags, "mute_emails", True)
+	_forget_outgoing_account()
+	frappe.get_doc(
+		{
+			"doctype": "Email Account",
+			"email_account_name": f"School Office {frappe.generate_hash(length=8)}",
+			"email_id": "office@school-fees.invalid",
+			"enable_outgoing": 1,
+			"default_outgoing": 1,
+			"smtp_server": "127.0.0.1",
+			"no_smtp_authentication": 1,
+		}
+	).insert(ignore_permissions=True)
+	yield
+	_forget_outgoing_account()
+
+
+def _forget_outgoing_account():
+	import frappe
+
+	if hasattr(frappe.local, "outgoing_email_account"):
+		del frappe.local.outgoing_email_account
+
+
 def _ensure_erpnext_setup():
 	import frappe
 

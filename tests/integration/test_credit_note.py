@@ -27,24 +27,10 @@ def student(company):
 
 
 @pytest.fixture
-def outgoing_email():
-	"""A default outgoing Email Account (rolled back; Frappe caches the account per process)."""
-	frappe.local.outgoing_email_account = {}
-	frappe.db.set_value("Email Account", {"default_outgoing": 1}, "default_outgoing", 0)
-	frappe.get_doc(
-		{
-			"doctype": "Email Account",
-			"email_account_name": f"School Office {frappe.generate_hash(length=6)}",
-			"email_id": "office@school-fees.invalid",
-			"enable_outgoing": 1,
-			"default_outgoing": 1,
-			"smtp_server": "localhost",
-			"no_smtp_authentication": 1,
-		}
-	).insert(ignore_permissions=True)
+def outgoing_mail_with_assets(outgoing_mail):
+	"""The shared outgoing Email Account (conftest), with an asset manifest for the email template."""
 	with asset_manifest_stand_in():
 		yield
-	frappe.local.outgoing_email_account = {}
 
 
 @pytest.fixture
@@ -163,7 +149,7 @@ def test_no_auto_apply_when_the_setting_is_off(company, student):
 	assert remaining("Credit Note", note.name) == D(100)
 
 
-def test_notify_guardian_queues_an_email(company, student, outgoing_email):
+def test_notify_guardian_queues_an_email(company, student, outgoing_mail_with_assets):
 	approver = frappe.db.get_value("User", {"name": "Administrator"}, "name")
 	note = make_credit_note(company, student.name, amount=75, notify_guardian=1, approved_by=approver)
 	queued = frappe.get_all(
@@ -190,7 +176,7 @@ def test_no_email_without_notify_guardian(company, student):
 	assert not frappe.get_all("Email Queue", filters={"reference_name": note.name})
 
 
-def test_bulk_credit_notes_for_many_students(company, student, outgoing_email):
+def test_bulk_credit_notes_for_many_students(company, student, outgoing_mail_with_assets):
 	others = [make_student(company) for _ in range(2)]
 	students = [student.name, *(s.name for s in others)]
 	result = make_credit_notes(

@@ -22,9 +22,8 @@ from factories import (
 	make_user,
 )
 
-# fixtures, used by name: the /assets server for wkhtmltopdf, and a (muted) outgoing Email Account
+# fixtures, used by name: the /assets server for wkhtmltopdf
 from test_bulk_export import REQUEST_IP, assets_server, site_assets
-from test_statements import mail
 
 import frappe
 from frappe.utils import fmt_money, set_request
@@ -199,7 +198,7 @@ def test_invite_guardian_creates_a_website_user_listed_on_the_family_customer(fa
 	assert [(row.user, row.ip_address) for row in invited] == [(families.manager, REQUEST_IP)]
 
 
-@pytest.mark.usefixtures("mail")
+@pytest.mark.usefixtures("outgoing_mail")
 def test_invite_guardian_queues_the_welcome_mail_when_an_email_account_exists(families, company):
 	student = make_student(
 		company, guardian_name="Dara", guardian_email=f"{frappe.generate_hash(length=10)}@School-Fees.invalid"

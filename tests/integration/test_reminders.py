@@ -54,34 +54,7 @@ SCHEDULE = (
 
 
 @pytest.fixture
-def mail(monkeypatch):
-	"""An outgoing Email Account for the test (the site has none; rolled back with the test), and
-	emails muted so nothing ever leaves: rows are only queued. Frappe caches the outgoing account per
-	process, so the cache is cleared before and after."""
-	monkeypatch.setattr(frappe.flags, "mute_emails", True)
-	forget_outgoing_account()
-	frappe.get_doc(
-		{
-			"doctype": "Email Account",
-			"email_account_name": unique("School Office"),
-			"email_id": "office@school-fees.invalid",
-			"enable_outgoing": 1,
-			"default_outgoing": 1,
-			"smtp_server": "127.0.0.1",
-			"no_smtp_authentication": 1,
-		}
-	).insert(ignore_permissions=True)
-	yield
-	forget_outgoing_account()
-
-
-def forget_outgoing_account():
-	if hasattr(frappe.local, "outgoing_email_account"):
-		del frappe.local.outgoing_email_account
-
-
-@pytest.fixture
-def school(company, mail):
+def school(company, outgoing_mail):
 	"""Reminders on, with SCHEDULE as the test school's own stages (rows written straight to the
 	table: saving the whole settings document would lock every school's row for the test)."""
 	frappe.db.set_single_value("School Fees Settings", "send_reminders", 1)
@@ -455,7 +428,7 @@ def test_reminders_are_off_unless_the_school_turns_them_on(school, head):
 	assert logs(invoice.name) == []
 
 
-def test_a_school_without_stages_of_its_own_follows_the_standard_schedule(company, mail, head):
+def test_a_school_without_stages_of_its_own_follows_the_standard_schedule(company, outgoing_mail, head):
 	frappe.db.set_single_value("School Fees Settings", "send_reminders", 1)
 	frappe.db.delete("Fee Reminder Stage", {"parent": "School Fees Settings"})  # rolled back
 	invoice = issue(company, head)

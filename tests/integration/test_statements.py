@@ -42,32 +42,6 @@ from school_fees.statements import (
 
 
 @pytest.fixture
-def mail(monkeypatch):
-	"""An outgoing Email Account for the test (the site has none; rolled back), emails muted so
-	nothing leaves; Frappe's per-process cache of the outgoing account is cleared around the test."""
-	monkeypatch.setattr(frappe.flags, "mute_emails", True)
-	forget_outgoing_account()
-	frappe.get_doc(
-		{
-			"doctype": "Email Account",
-			"email_account_name": unique("School Office"),
-			"email_id": "office@school-fees.invalid",
-			"enable_outgoing": 1,
-			"default_outgoing": 1,
-			"smtp_server": "127.0.0.1",
-			"no_smtp_authentication": 1,
-		}
-	).insert(ignore_permissions=True)
-	yield
-	forget_outgoing_account()
-
-
-def forget_outgoing_account():
-	if hasattr(frappe.local, "outgoing_email_account"):
-		del frappe.local.outgoing_email_account
-
-
-@pytest.fixture
 def head(company):
 	return make_fee_head(company=company, income_account=make_income_account(company)).name
 
@@ -269,7 +243,7 @@ def test_the_pdf_lists_every_line_and_the_balances(company, account):
 	assert "DEPOSIT HELD" in text.upper()
 
 
-def test_the_statement_is_emailed_to_the_guardian_with_the_pdf(company, account, mail):
+def test_the_statement_is_emailed_to_the_guardian_with_the_pdf(company, account, outgoing_mail):
 	manager = make_user("Fees Manager")
 	frappe.set_user(manager)
 	sent = email_statement(account.student.name, "2027-05-01", "2027-05-31")
@@ -305,7 +279,7 @@ def test_the_statement_is_emailed_to_the_guardian_with_the_pdf(company, account,
 		email_statement(account.student.name, "2027-05-01", "2027-05-31")
 
 
-def test_a_class_section_in_one_background_job(company, head, mail, monkeypatch):
+def test_a_class_section_in_one_background_job(company, head, outgoing_mail, monkeypatch):
 	section = make_class_section(company, grade=make_grade().name).name
 	with_email = make_student(company, class_section=section, guardian_email="one@school-fees.invalid")
 	without = make_student(company, class_section=section, guardian_email="")
