@@ -5,8 +5,16 @@ School Fees Settings row."""
 import frappe
 
 
-def ensure_school(name: str, abbr: str, currency: str = "INR", country: str = "India") -> bool:
-	"""Create the school `name` unless it exists. Returns True when it was created."""
+def ensure_school(
+	name: str,
+	abbr: str,
+	currency: str = "INR",
+	country: str = "India",
+	parent_company: str | None = None,
+	is_group: bool = False,
+) -> bool:
+	"""Create the school `name` unless it exists (a trust is a group company, `is_group`, with its
+	schools under it, `parent_company`). Returns True when it was created."""
 	if frappe.db.exists("Company", name):
 		return False
 	frappe.get_doc(
@@ -16,6 +24,8 @@ def ensure_school(name: str, abbr: str, currency: str = "INR", country: str = "I
 			"abbr": abbr,
 			"default_currency": currency,
 			"country": country,
+			"is_group": int(is_group),
+			"parent_company": parent_company,
 			"chart_of_accounts": "Standard",
 			"create_chart_of_accounts_based_on": "Standard Template",
 		}

@@ -81,6 +81,15 @@ def company(frappe_site) -> str:
 	return TEST_COMPANY
 
 
+@pytest.fixture(scope="session")
+def trust(frappe_site) -> str:
+	"""_Test Trust, a group company with two schools (factories.ensure_trust): created once and
+	committed, since creating a company takes seconds."""
+	from factories import ensure_trust
+
+	return ensure_trust()
+
+
 @pytest.fixture
 def outgoing_mail(monkeypatch):
 	"""A default outgoing Email Account for the test (the site has none; rolled back with the test;

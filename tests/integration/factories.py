@@ -250,6 +250,21 @@ def ensure_company(name: str, abbr: str) -> str:
 	return name
 
 
+TRUST = "_Test Trust"
+TRUST_SCHOOLS = ("_Test Trust School A", "_Test Trust School B")
+
+
+def ensure_trust() -> str:
+	"""TRUST, a group company with the two schools TRUST_SCHOOLS under it; committed and shared like
+	ensure_company. Returns the trust's name."""
+	created = ensure_school(TRUST, "_TTR", is_group=True)
+	for school, abbr in zip(TRUST_SCHOOLS, ("_TTA", "_TTB"), strict=True):
+		created = ensure_school(school, abbr, parent_company=TRUST) or created
+	if created:
+		frappe.db.commit()
+	return TRUST
+
+
 def make_user(*roles: str, first_name: str = "Test") -> str:
 	"""A desk user with exactly ``roles``; returns the user name (email)."""
 	email = f"{frappe.generate_hash(length=10)}@school-fees.invalid"

@@ -5,6 +5,7 @@ holding Fees Manager or Principal, and a school's users read nothing of another 
 
 import pytest
 from factories import (
+	TRUST_SCHOOLS,
 	ensure_company,
 	make_class_section,
 	make_credit_note,
@@ -534,42 +535,9 @@ def test_report_and_list_exports_are_audited_in_the_school_exported(company, req
 
 # ------------------------------------------------------------------ trust and class teacher reports
 
-TRUST = ("_Test Trust", "_TTR", None)
-TRUST_SCHOOLS = (
-	("_Test Trust School A", "_TTA", "_Test Trust"),
-	("_Test Trust School B", "_TTB", "_Test Trust"),
-)
-
-
-@pytest.fixture(scope="module")
-def trust(frappe_site):
-	"""_Test Trust (a group company) with two schools, as test_report_reconciliation makes it: created
-	once and committed (creating a company takes seconds)."""
-	created = False
-	for name, abbr, parent in (TRUST, *TRUST_SCHOOLS):
-		if frappe.db.exists("Company", name):
-			continue
-		frappe.get_doc(
-			{
-				"doctype": "Company",
-				"company_name": name,
-				"abbr": abbr,
-				"default_currency": "INR",
-				"country": "India",
-				"is_group": int(parent is None),
-				"parent_company": parent,
-				"chart_of_accounts": "Standard",
-				"create_chart_of_accounts_based_on": "Standard Template",
-			}
-		).insert(ignore_permissions=True)
-		created = True
-	if created:
-		frappe.db.commit()
-	return TRUST[0]
-
 
 def test_trust_administrator_sees_every_school_of_the_trust_only(trust, company):
-	books = {school: school_documents(school) for school, _abbr, _parent in TRUST_SCHOOLS}
+	books = {school: school_documents(school) for school in TRUST_SCHOOLS}
 	outside = school_documents(company)
 	frappe.set_user(school_user("Trust Administrator", company=trust))
 	for doctype in FEE_DOCTYPES:

@@ -11,6 +11,8 @@ from decimal import Decimal
 
 import pytest
 from factories import (
+	TRUST,
+	TRUST_SCHOOLS,
 	make_credit_note,
 	make_deposit,
 	make_fee_head,
@@ -34,9 +36,7 @@ from school_fees.school_fees.report.trust_rollup import trust_rollup
 
 RECONCILIATION = "Fee Ledger Reconciliation"
 TRUST_ROLLUP = "Trust Rollup"
-TRUST, TRUST_ABBR = "_Test Trust", "_TTR"
-SCHOOL_A, SCHOOL_A_ABBR = "_Test Trust School A", "_TTA"
-SCHOOL_B, SCHOOL_B_ABBR = "_Test Trust School B", "_TTB"
+SCHOOL_A, SCHOOL_B = TRUST_SCHOOLS
 REPORTS = (
 	"Student Balances",
 	"Credit Balance",
@@ -389,36 +389,6 @@ def test_reconciliation_refuses_a_user_without_the_school(company):
 
 
 # ---------------------------------------------------------------- trust rollup
-
-
-@pytest.fixture(scope="module")
-def trust(frappe_site):
-	"""_Test Trust (a group company) with two schools; created once and committed."""
-	created = False
-	for name, abbr, parent in (
-		(TRUST, TRUST_ABBR, None),
-		(SCHOOL_A, SCHOOL_A_ABBR, TRUST),
-		(SCHOOL_B, SCHOOL_B_ABBR, TRUST),
-	):
-		if frappe.db.exists("Company", name):
-			continue
-		frappe.get_doc(
-			{
-				"doctype": "Company",
-				"company_name": name,
-				"abbr": abbr,
-				"default_currency": "INR",
-				"country": "India",
-				"is_group": int(parent is None),
-				"parent_company": parent,
-				"chart_of_accounts": "Standard",
-				"create_chart_of_accounts_based_on": "Standard Template",
-			}
-		).insert(ignore_permissions=True)
-		created = True
-	if created:
-		frappe.db.commit()
-	return TRUST
 
 
 @pytest.fixture
