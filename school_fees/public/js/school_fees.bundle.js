@@ -82,6 +82,44 @@ Object.assign(school_fees.form, {
 			primary_label
 		);
 	},
+
+	// What a send to guardians did (school_fees.reminders: Send reminder, Notify Guardians). A send left
+	// to a background job says where its result will be; otherwise `summary`, then a list per outcome,
+	// the empty ones left out: `sent` ([name, text] rows, under `sent_label`), and `failed`, `skipped`,
+	// `unavailable` ({name: reason}) as the server returns them; `nothing_message` when all are empty.
+	show_send_result({
+		title,
+		indicator,
+		summary = "",
+		sent_label,
+		sent = [],
+		failed = {},
+		skipped = {},
+		unavailable = {},
+		nothing_message,
+		queued,
+		queued_title,
+		queued_message,
+	}) {
+		if (queued) {
+			frappe.msgprint({ title: queued_title, indicator: "blue", message: queued_message });
+			return;
+		}
+		const esc = frappe.utils.escape_html;
+		const list = (heading, entries) =>
+			entries.length
+				? `<p><b>${heading}</b></p><ul>${entries
+						.map(([name, text]) => `<li><b>${esc(name)}</b>: ${esc(text)}</li>`)
+						.join("")}</ul>`
+				: "";
+		const message =
+			summary +
+			list(sent_label, sent) +
+			list(__("Not sent"), Object.entries(failed)) +
+			list(__("Skipped"), Object.entries(skipped)) +
+			list(__("Channels not set up"), Object.entries(unavailable));
+		frappe.msgprint({ title, indicator, message: message || nothing_message });
+	},
 });
 
 

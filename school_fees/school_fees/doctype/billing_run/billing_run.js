@@ -285,32 +285,19 @@ Object.assign(school_fees.billing_run, {
 		queued,
 		count,
 	}) {
-		const esc = frappe.utils.escape_html;
-		if (queued) {
-			frappe.msgprint({
-				title: __("Notifying in the background"),
-				indicator: "blue",
-				message: __(
-					"{0} families are being notified in the background. You will find the result in your notifications (the bell) when it is done.",
-					[count]
-				),
-			});
-			return;
-		}
-		const list = (title, entries) =>
-			entries.length
-				? `<p><b>${title}</b></p><ul>${entries
-						.map(([name, text]) => `<li><b>${esc(name)}</b>: ${esc(text)}</li>`)
-						.join("")}</ul>`
-				: "";
-		let html = `<p>${__("{0} families notified of {1} invoices.", [notified.length, invoices])}</p>`;
-		html += list(__("Not sent"), Object.entries(failed));
-		html += list(__("Skipped"), Object.entries(skipped));
-		html += list(__("Channels not set up"), Object.entries(unavailable));
-		frappe.msgprint({
+		school_fees.form.show_send_result({
 			title: __("Notify Guardians"),
 			indicator: Object.keys(failed).length ? "orange" : "green",
-			message: html,
+			summary: `<p>${__("{0} families notified of {1} invoices.", [notified.length, invoices])}</p>`,
+			failed,
+			skipped,
+			unavailable,
+			queued,
+			queued_title: __("Notifying in the background"),
+			queued_message: __(
+				"{0} families are being notified in the background. You will find the result in your notifications (the bell) when it is done.",
+				[count]
+			),
 		});
 	},
 });

@@ -228,34 +228,23 @@ Object.assign(school_fees.fee_invoice_list, {
 	},
 
 	show_reminder_result({ sent = {}, skipped = {}, failed = {}, unavailable = {}, queued, count }) {
-		const esc = frappe.utils.escape_html;
-		if (queued) {
-			frappe.msgprint({
-				title: __("Sending in the background"),
-				indicator: "blue",
-				message: __(
-					"Reminders for {0} invoices are being sent in the background. You will find the result in your notifications (the bell) when it is done.",
-					[count]
-				),
-			});
-			return;
-		}
-		const list = (title, entries) =>
-			entries.length
-				? `<p><b>${title}</b></p><ul>${entries
-						.map(([name, text]) => `<li><b>${esc(name)}</b>: ${esc(text)}</li>`)
-						.join("")}</ul>`
-				: "";
-		const sent_entries = Object.entries(sent).map(([name, channels]) => [name, channels.join(", ")]);
-		const failed_entries = Object.entries(failed);
-		let html = list(__("Sent {0}", [sent_entries.length]), sent_entries);
-		html += list(__("Not sent"), failed_entries);
-		html += list(__("Skipped"), Object.entries(skipped));
-		html += list(__("Channels not set up"), Object.entries(unavailable));
-		frappe.msgprint({
+		const sent_rows = Object.entries(sent).map(([name, channels]) => [name, channels.join(", ")]);
+		const any_failed = Object.keys(failed).length > 0;
+		school_fees.form.show_send_result({
 			title: __("Reminders"),
-			indicator: failed_entries.length ? (sent_entries.length ? "orange" : "red") : "green",
-			message: html || __("Nothing to send."),
+			indicator: any_failed ? (sent_rows.length ? "orange" : "red") : "green",
+			sent_label: __("Sent {0}", [sent_rows.length]),
+			sent: sent_rows,
+			failed,
+			skipped,
+			unavailable,
+			nothing_message: __("Nothing to send."),
+			queued,
+			queued_title: __("Sending in the background"),
+			queued_message: __(
+				"Reminders for {0} invoices are being sent in the background. You will find the result in your notifications (the bell) when it is done.",
+				[count]
+			),
 		});
 	},
 });
