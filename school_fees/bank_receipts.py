@@ -28,10 +28,16 @@ as they would be created, so two lines of one student do not both propose the sa
 The receipt: a Payment Allocation of type Receipt, paid to the bank account's ledger account
 (Bank Account.account), posting date = the line's date, reference_no = the line's reference number
 (or the line's name when the bank gave none), its mode of payment the one whose account for the
-school is that ledger account (if any). It is created and submitted inside a savepoint of its own,
-then reconciled with its line by ERPNext's own function (integrations.bank_receipts): the line ends
-Reconciled with the receipt in its payment_entries and the receipt gets its clearance date. A line
-that fails is rolled back alone and reported with its message.
+school is that ledger account (if any). It is created and submitted, then reconciled with its line by
+ERPNext's own function (integrations.bank_receipts): the line ends Reconciled with the receipt in its
+payment_entries and the receipt gets its clearance date.
+
+Each line is one unit (payments.bulk.one_document): its receipt and reconciliation are kept whole or
+rolled back whole, and committed before the next line, so the run holds the receipt series (and the
+line and the ledger rows) for one line at a time. Run in one transaction, fifty lines held the RCPT
+series for the whole request, and a cashier recording one receipt at the counter waited for all of
+it and then failed with a lock wait timeout. A line that fails is rolled back alone and reported with
+its message; the answer lists what was created, skipped and failed.
 
 No line is turned into two receipts: the line's row is locked (SELECT ... FOR UPDATE) before it is
 looked at, so a second run, also by another user at the same time, waits and then finds it
@@ -61,6 +67,7 @@ from school_fees.core.money import ZERO, quantize, to_decimal
 from school_fees.core.payment_types import RECEIPT
 from school_fees.integrations.bank_receipts import reconcile_bank_line
 from school_fees.payments.allocation import InvoiceBook
+from school_fees.payments.bulk import one_document, refusal_text
 from school_fees.permissions import check_school_access
 
 BANK_TRANSACTION = "Bank Transaction"
@@ -103,8 +110,6 @@ MIN_CANDIDATE_LENGTH = 3
 REFERENCE_LENGTH = 140  # Payment Allocation.reference_no is a Data field
 
 SAVEPOINT = "bank_receipt"
-# what refuses one line without spoiling the transaction: reported, and the others go on
-REFUSALS = (frappe.ValidationError, frappe.PermissionError, frappe.QueryTimeoutError)
 
 
 class BankReceiptsNotPermittedError(frappe.PermissionError):
@@ -146,7 +151,7 @@ def preview(bank_transactions: list[str] | str) -> dict:
 @frappe.whitelist(methods=["POST"])
 def create_receipts(bank_transactions: list[str] | str) -> dict:
 	"""Create and submit a receipt for every matched line and reconcile it with the line, each line
-	in its own savepoint.
+	whole or not at all and committed on its own (see the module docstring).
 
 	Returns ``{"created": [line with student, amount, allocations and "receipt"], "skipped": [line
 	with reason and message], "failed": {line: message}}``."""
@@ -154,17 +159,11 @@ def create_receipts(bank_transactions: list[str] | str) -> dict:
 	banks = BankAccounts()
 	created, skipped, failed = [], [], {}
 	for line in lines:
-		frappe.db.savepoint(SAVEPOINT)
-		messages_before = len(frappe.local.message_log)
-		try:
-			outcome = receipt_from_line(line.name, banks)
-		except REFUSALS as error:
-			frappe.db.rollback(save_point=SAVEPOINT)
-			frappe.local.message_log = frappe.local.message_log[:messages_before]
+		outcome, error = one_document(SAVEPOINT, lambda name=line.name: receipt_from_line(name, banks))
+		if error:
 			failed[line.name] = refusal_message(error, line.name)
-			continue
-		frappe.db.release_savepoint(SAVEPOINT)
-		(skipped if outcome.get("reason") else created).append(outcome)
+		else:
+			(skipped if outcome.get("reason") else created).append(outcome)
 	return {"created": created, "skipped": skipped, "failed": failed}
 
 
@@ -622,5 +621,5 @@ def refusal_message(error: Exception, name: str) -> str:
 	"""Plain text of why a line failed (a permission error may carry its text in
 	frappe.flags.error_message only)."""
 	flagged = frappe.flags.pop("error_message", None) if isinstance(error, frappe.PermissionError) else None
-	message = strip_html(str(error) or flagged or "").strip()
+	message = strip_html(refusal_text(error) or flagged or "").strip()
 	return message or _("Bank line {0} could not be receipted.").format(name)

@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from connections import Connection
+from connections import Connection, hold_series, running, wait_until_running
 from factories import (
 	ensure_company,
 	make_fee_head,
@@ -28,6 +28,7 @@ from school_fees.bank_receipts import (
 	invoice_numbers,
 	preview,
 )
+from school_fees.school_fees.doctype.payment_allocation.payment_allocation import NAMING_SERIES_BY_TYPE
 
 LINE_DATE = "2027-04-06"
 OTHER_SCHOOL = ("_Test School B", "_TSB")
@@ -36,14 +37,14 @@ OTHER_SCHOOL = ("_Test School B", "_TSB")
 # ---------------------------------------------------------------- fixtures
 
 
-def make_bank(company: str) -> frappe._dict:
+def make_bank(company: str, name: str | None = None) -> frappe._dict:
 	"""A bank ledger account (account type Bank) and the school's Bank Account on it, as ERPNext's
 	test_bank_transaction does (Bank, then Bank Account with its GL account)."""
 	account = frappe.get_doc(
 		{
 			"doctype": "Account",
 			"company": company,
-			"account_name": unique("Fee Bank"),
+			"account_name": name or unique("Fee Bank"),
 			"parent_account": frappe.db.get_value(
 				"Account", {"company": company, "account_type": "Bank", "is_group": 1}
 			),
@@ -64,6 +65,26 @@ def make_bank(company: str) -> frappe._dict:
 	).insert()
 	return frappe._dict(
 		gl_account=account.name, bank=bank.name, bank_account=bank_account.name, company=company
+	)
+
+
+SHARED_BANK = "Fee Bank for Races"
+
+
+def shared_bank(company: str) -> frappe._dict:
+	"""The bank of the two-connection tests, committed once and kept on the site (like
+	ensure_company): adding a ledger account rewrites the chart's tree, which deadlocks with other
+	sessions adding accounts, and these tests commit."""
+	account = frappe.db.get_value("Account", {"company": company, "account_name": SHARED_BANK})
+	bank_account = account and frappe.db.get_value(
+		"Bank Account", {"account": account, "company": company}, ["name", "bank"], as_dict=True
+	)
+	if not bank_account:
+		made = make_bank(company, SHARED_BANK)
+		frappe.db.commit()
+		return made
+	return frappe._dict(
+		gl_account=account, bank=bank_account.bank, bank_account=bank_account.name, company=company
 	)
 
 
@@ -417,61 +438,141 @@ def test_a_user_with_access_to_the_school_receipts(school):
 
 # ---------------------------------------------------------------- two users at once
 
+LOCK_WAIT_SECONDS = 5
 
-@pytest.fixture
-def committed(company):
-	"""A bank, a student with an invoice and a bank line, committed (another connection must see
-	them); everything they and the receipts made from them leave is deleted afterwards."""
-	bank = make_bank(company)
-	student = make_student(company)
-	owed = invoice(company, student, 1000, "2027-01-05", "2027-01-10")
-	line = bank_line(bank, 700, description=f"fees {student.admission_no}", reference=unique("UTR"))
-	frappe.db.commit()
-	yield frappe._dict(bank=bank, student=student, invoice=owed, line=line)
 
+def delete_committed(students, invoices, lines) -> None:
+	"""Delete what a two-connection test committed: the students' receipts and every ledger and audit
+	row of them and of the invoices, the bank lines, the invoices, students and customers."""
 	frappe.db.rollback()
-	fee_head = frappe.db.get_value("Fee Invoice Item", {"parent": owed.name}, "fee_head")
-	receipts = frappe.get_all("Payment Allocation", filters={"customer": student.customer}, pluck="name")
-	vouchers = [*receipts, owed.name]
+	customers = [student.customer for student in students]
+	fee_heads = frappe.get_all(
+		"Fee Invoice Item", filters={"parent": ("in", invoices)}, pluck="fee_head", distinct=True
+	)
+	receipts = frappe.get_all("Payment Allocation", filters={"customer": ("in", customers)}, pluck="name")
+	vouchers = [*receipts, *invoices]
 	for table in ("GL Entry", "Payment Ledger Entry"):
 		frappe.db.delete(table, {"voucher_no": ("in", vouchers)})
 	frappe.db.delete("Fee Audit Log", {"reference_name": ("in", vouchers)})
 	frappe.db.delete("Payment Allocation Item", {"parent": ("in", receipts or ["-"])})
 	frappe.db.delete("Payment Allocation", {"name": ("in", receipts or ["-"])})
-	frappe.db.delete("Bank Transaction Payments", {"parent": line.name})
-	frappe.db.delete("Bank Transaction", {"name": line.name})
-	frappe.db.delete("Fee Invoice Item", {"parent": owed.name})
-	frappe.db.delete("Fee Invoice", {"name": owed.name})
-	frappe.db.delete("Student", {"name": student.name})
-	frappe.db.delete("Customer", {"name": student.customer})
-	if fee_head:
-		frappe.db.delete("Fee Head", {"name": fee_head})
-	frappe.delete_doc("Bank Account", bank.bank_account, force=True, ignore_permissions=True)
-	frappe.delete_doc("Bank", bank.bank, force=True, ignore_permissions=True)
-	frappe.delete_doc("Account", bank.gl_account, force=True, ignore_permissions=True)
+	frappe.db.delete("Bank Transaction Payments", {"parent": ("in", lines)})
+	frappe.db.delete("Bank Transaction", {"name": ("in", lines)})
+	frappe.db.delete("Fee Invoice Item", {"parent": ("in", invoices)})
+	frappe.db.delete("Fee Invoice", {"name": ("in", invoices)})
+	frappe.db.delete("Student", {"name": ("in", [student.name for student in students])})
+	frappe.db.delete("Customer", {"name": ("in", customers)})
+	frappe.db.delete("Fee Head", {"name": ("in", fee_heads or ["-"])})
 	frappe.db.commit()
 
 
+@pytest.fixture
+def committed(company):
+	"""A bank, a student with an invoice and a bank line, committed (another connection must see
+	them); everything they and the receipts made from them leave is deleted afterwards."""
+	bank = shared_bank(company)
+	student = make_student(company)
+	owed = invoice(company, student, 1000, "2027-01-05", "2027-01-10")
+	line = bank_line(bank, 700, description=f"fees {student.admission_no}", reference=unique("UTR"))
+	frappe.db.commit()
+	yield frappe._dict(bank=bank, student=student, invoice=owed, line=line)
+	delete_committed([student], [owed.name], [line.name])
+
+
+@pytest.fixture
+def busy(company):
+	"""Committed: a bank, two students each with an invoice of 1,000 and a bank line of 700 paying
+	it, and a third student with an invoice of 1,000 paid at the counter."""
+	bank = shared_bank(company)
+	students = [make_student(company) for _ in range(3)]
+	invoices = [invoice(company, student, 1000, "2027-01-05", "2027-01-10") for student in students]
+	lines = [
+		bank_line(bank, 700, description=f"fees {student.admission_no}", reference=unique("UTR")).name
+		for student in students[:2]
+	]
+	frappe.db.commit()
+	yield frappe._dict(bank=bank, students=students, invoices=invoices, lines=lines, company=company)
+	delete_committed(students, [doc.name for doc in invoices], lines)
+
+
 def test_two_users_at_once_make_one_receipt(committed):
+	"""The first run stops inside the line: it holds the line and waits for a receipt number (a third
+	connection numbering a receipt holds the series). The second run waits for the line, then finds
+	it reconciled."""
 	line = committed.line.name
 	release = threading.Event()
-	first = Connection(lambda: create_receipts([line]), release)
+	numbering = Connection(hold_series(NAMING_SERIES_BY_TYPE["Receipt"]), release)
+	numbering.start()
+	assert numbering.ready.wait(timeout=60) and numbering.error is None, numbering.error
+	first = Connection(lambda: create_receipts([line]))
 	first.start()
-	assert first.ready.wait(timeout=60)
-	assert first.error is None, first.error
+	wait_until_running(first, "tabSeries", "for update")  # the line is locked, the receipt unnumbered
 	second = Connection(lambda: create_receipts([line]))
 	second.start()
-	time.sleep(1.5)  # the second now waits for the bank line's lock
-	assert second.result is None
+	wait_until_running(second, "tabBank Transaction", line, "for update")  # waits for the line
 	release.set()
-	first.join(timeout=60)
-	second.join(timeout=60)
+	for connection in (numbering, first, second):
+		connection.join(timeout=60)
 
-	assert second.error is None, second.error
-	assert len(first.result["created"]) == 1
+	assert first.error is None and second.error is None, (first.error, second.error)
+	assert len(first.result["created"]) == 1, first.result
 	assert second.result["created"] == [] and second.result["failed"] == {}
 	assert [row["reason"] for row in second.result["skipped"]] == ["reconciled"]
 	frappe.db.rollback()  # a fresh snapshot for the reads below
 	assert receipts_of(committed.student.customer) == [first.result["created"][0]["receipt"]]
 	assert frappe.db.get_value("Bank Transaction", line, "status") == "Reconciled"
 	assert invoice_state(committed.invoice.name)[:2] == (D(300), D(700))
+
+
+def test_a_cashier_is_not_held_up_while_bank_lines_are_receipted(busy):
+	"""Bank lines are receipted and committed one by one, so the run holds the receipt series for one
+	line at a time. While the run waits for its second line (another user is on it), a cashier's
+	receipt for another student of the school, numbered from the same series, goes through at once
+	(before, it waited for the whole run and timed out)."""
+	release = threading.Event()
+	other_user = Connection(
+		lambda: frappe.db.get_value("Bank Transaction", busy.lines[1], "name", for_update=True), release
+	)
+	other_user.start()
+	assert other_user.ready.wait(timeout=60) and other_user.error is None, other_user.error
+	run = Connection(lambda: create_receipts(busy.lines))
+	run.start()
+	wait_until_running(run, busy.lines[1], "for update")  # the first line is done
+
+	cashier_student, cashier_invoice = busy.students[2], busy.invoices[2]
+	cashier = Connection(
+		lambda: (
+			make_payment_allocation(
+				busy.company,
+				cashier_student.customer,
+				paid_amount=400,
+				posting_date=LINE_DATE,
+				allocations=[(cashier_invoice.name, 400)],
+			).name
+		),
+		lock_wait_timeout=LOCK_WAIT_SECONDS,
+	)
+	cashier.start()
+	cashier.join(timeout=60)
+	run_still_waiting = running(run, busy.lines[1], "for update")
+	release.set()
+	other_user.join(timeout=60)
+	run.join(timeout=60)
+
+	assert cashier.error is None, f"the cashier waited {cashier.seconds:.1f} s: {cashier.error!r}"
+	assert run_still_waiting  # the cashier's receipt was made while the run was in progress
+	assert run.error is None, run.error
+	assert run.result["failed"] == {} and run.result["skipped"] == []
+	first, second = (row["receipt"] for row in run.result["created"])
+	assert [row["bank_transaction"] for row in run.result["created"]] == busy.lines
+	assert first < cashier.result < second  # numbered in between
+	frappe.db.rollback()  # a fresh snapshot for the reads below
+	assert [invoice_state(doc.name)[:2] for doc in busy.invoices] == [
+		(D(300), D(700)),
+		(D(300), D(700)),
+		(D(600), D(400)),
+	]
+	assert [frappe.db.get_value("Bank Transaction", line, "status") for line in busy.lines] == [
+		"Reconciled",
+		"Reconciled",
+	]
