@@ -48,7 +48,9 @@ doc_events = {
 		"on_update": "school_fees.invoicing.student_sync.on_student_update",
 	},
 	"Fee Invoice": {
-		# School Fees Settings.auto_apply_credit: open credit pays the next invoice issued
+		# School Fees Settings.auto_apply_credit: open credit pays the next invoice issued (its Apply
+		# Credit series is locked before the invoice's ledger rows, see payments/credit.py)
+		"before_submit": "school_fees.payments.credit.lock_credit_series",
 		"on_submit": "school_fees.payments.credit.auto_apply_credit",
 	},
 	# An ERPNext advance the app applied to fee invoices must not be allocated again by ERPNext's

@@ -4,12 +4,24 @@ Open credit is every voucher on the fee receivable whose Payment Ledger balance 
 negative (core.payment_types.CREDIT_SOURCES); it is planned oldest first (core.credits). With
 School Fees Settings.auto_apply_credit on, a newly issued invoice is paid from it at once, one
 Apply Credit allocation per source.
+
+Lock order of an invoice paid from credit: every voucher takes its naming series (Frappe locks the
+series' counter row in tabSeries until commit) before the ledger rows its submit locks. Submitting a
+Fee Invoice posts it and then reads its ledger rows with a locking read (ledger.writeback), which
+also locks the index gap next to them; the Apply Credit allocations are made after that
+(auto_apply_credit, on_submit). Numbered there, the invoice would wait for the Apply Credit series
+while holding that gap, and a user applying credit to the neighbouring invoice (holding the series,
+inserting their ledger row into the gap) would wait for the invoice: a deadlock. So when the invoice
+will draw on open credit, `lock_credit_series` (before_submit) takes the Apply Credit series first.
+The bulk billing path (apply_open_credit_to_issued) needs no such step: before it applies credit its
+transaction holds only the invoice series and rows it inserted, never a locking read of the ledger.
 """
 
 import json
 
 import frappe
 from frappe import _
+from frappe.model.naming import NamingSeries
 from frappe.utils import flt, getdate
 
 from school_fees.core.credits import CreditSource, plan_credit_application
@@ -55,6 +67,19 @@ def split_source_key(key: str) -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------- automatic use of open credit
+
+
+def lock_credit_series(doc, method=None) -> None:
+	"""Fee Invoice before_submit: when open credit will pay the invoice on submit, take the Apply
+	Credit series now, before posting locks the invoice's ledger rows (module docstring). The same
+	snapshot decides here and in auto_apply_credit whether there is credit to apply."""
+	if not setting_enabled("auto_apply_credit") or not open_credit_sources(doc.company, doc.customer):
+		return
+	allocation = frappe.get_doc({"doctype": "Payment Allocation", "allocation_type": APPLY_CREDIT})
+	allocation.run_method("before_naming")  # the allocation's type decides its series
+	series = frappe.qb.DocType("Series")
+	prefix = NamingSeries(allocation.naming_series).get_prefix()
+	frappe.qb.from_(series).select(series.current).where(series.name == prefix).for_update().run()
 
 
 def auto_apply_credit(doc, method=None) -> list[str]:
