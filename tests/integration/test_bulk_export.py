@@ -1,7 +1,9 @@
 """Bulk PDF export of Fee Invoices (school_fees.bulk.export_invoices_pdf): the merged PDF read back
 with pypdf (a register page, then one page per short invoice, in the order selected), the register's
 counts and totals, the private File, the refusal of a selection the user may not read whole, the
-audit rows, and the background job above the threshold.
+audit rows, and the background job above the threshold. The invoices are printed several to a
+wkhtmltopdf run (school_fees.printing): every page must read as the invoice printed alone by
+frappe.get_print, and a print with a PDF header or footer keeps a run of its own.
 
 wkhtmltopdf loads Frappe's print stylesheet from the site's URL (frappe.utils.get_url), as it does
 behind nginx in production; here the `site_assets` fixture serves the bench's /assets on 127.0.0.1
@@ -29,7 +31,7 @@ from pypdf import PdfReader
 import frappe
 from frappe.utils import fmt_money
 
-from school_fees import bulk
+from school_fees import bulk, printing
 from school_fees.bulk import (
 	BulkExportNotPermittedError,
 	BulkExportSelectionError,
@@ -115,6 +117,24 @@ def exported_rows(name: str) -> list[frappe._dict]:
 
 def allow_print_for_cancelled(allow: bool) -> None:
 	frappe.db.set_single_value("Print Settings", "allow_print_for_cancelled", int(allow))
+
+
+def printed_alone(name: str, print_format: str | None = None) -> list[tuple[str, list]]:
+	"""Each page of the invoice printed on its own by Frappe (one wkhtmltopdf run): text and size."""
+	pdf = PdfReader(io.BytesIO(frappe.get_print("Fee Invoice", name, print_format, as_pdf=True)))
+	return [(page.extract_text(), list(page.mediabox)) for page in pdf.pages]
+
+
+def exported_pages(names: list[str], print_format: str | None = None) -> list[tuple[str, list]]:
+	"""Each page after the register of the exported file: text and size."""
+	_file, pdf = read_pdf(export_invoices_pdf(names, print_format=print_format)["file_url"])
+	return [(page.extract_text(), list(page.mediabox)) for page in pdf.pages[1:]]
+
+
+def runs(names: list[str], print_format: str | None = None) -> list[list[str]]:
+	return [
+		[document.name for document in run] for run in printing.print_runs("Fee Invoice", names, print_format)
+	]
 
 
 def test_export_is_a_register_then_one_page_per_invoice(company, lab, site_assets):
@@ -286,3 +306,58 @@ def test_the_job_refuses_a_user_who_lost_access(company, lab):
 		run_bulk_export([invoice.name])
 	frappe.set_user("Administrator")
 	assert exported_rows(invoice.name) == []
+
+
+def test_invoices_printed_in_one_run_read_exactly_as_each_printed_alone(company, lab, site_assets):
+	long_one = make_fee_invoice(
+		company,
+		items=[(lab, 100 + row) for row in range(45)],
+		posting_date=POSTING,
+		due_date=DUE,
+		submit=True,
+	)
+	names = [issue(company, lab, 1200).name, long_one.name, issue(company, lab, 700).name]
+	alone = [printed_alone(name) for name in names]
+	assert [len(pages) for pages in alone] == [1, 2, 1]  # the long invoice runs onto a second page
+
+	assert runs(names) == [names]  # one wkhtmltopdf run for the three
+	assert exported_pages(names) == [page for pages in alone for page in pages]
+
+
+def test_runs_hold_at_most_documents_per_run(company, lab, monkeypatch):
+	names = [issue(company, lab, 100 * n).name for n in (1, 2, 3)]
+	monkeypatch.setattr(printing, "DOCUMENTS_PER_RUN", 2)
+	assert runs(names) == [names[:2], names[2:]]
+
+
+def test_a_print_with_a_pdf_header_or_footer_has_a_run_of_its_own(company, lab, site_assets):
+	names = [issue(company, lab, 100 * n).name for n in (4, 5, 6)]
+	frappe.db.set_single_value("Print Settings", "repeat_header_footer", 0)
+	assert runs(names, "Standard") == [names]
+
+	# Frappe's default: the Standard format's header and "Page x of y" footer go to wkhtmltopdf, which
+	# repeats them on every page of a run with the run's page numbers
+	frappe.db.set_single_value("Print Settings", "repeat_header_footer", 1)
+	assert runs(names, "Standard") == [[name] for name in names]
+	assert exported_pages(names, "Standard") == [
+		page for name in names for page in printed_alone(name, "Standard")
+	]
+
+
+def test_a_print_styled_unlike_the_run_starts_a_new_run(company, lab):
+	"""A print format whose CSS depends on the invoice: no invoice's CSS may reach another one."""
+	print_format = frappe.get_doc(
+		{
+			"doctype": "Print Format",
+			"name": f"_Test Styled {frappe.generate_hash(length=6)}",
+			"doc_type": "Fee Invoice",
+			"standard": "No",
+			"custom_format": 1,
+			"print_format_type": "Jinja",
+			"html": "<style>.total { color: {{ 'red' if doc.grand_total > 500 else 'blue' }} }</style>"
+			"<p class='total'>{{ doc.grand_total }}</p>",
+		}
+	).insert(ignore_permissions=True)
+	names = [issue(company, lab, amount).name for amount in (100, 200, 900, 300)]
+
+	assert runs(names, print_format.name) == [names[:2], names[2:3], names[3:]]
