@@ -5,10 +5,8 @@ grand totals), ``collected`` (what receipts, credit or deposits settled on them)
 (what they still owe as the ledger stands at the window's end), ``overdue`` (the outstanding of
 those due before the window's end, or before today when the window ends later) and
 ``collection_rate`` (collected / billed). Figures come from the Payment Ledger rows against the
-invoices (ledger.reconciliation.school_figures), one GROUP BY for all schools.
-
-The workspace card "Billed This Term" is :func:`get_billed_this_term`: the same figure for the
-terms of the user's school (or trust) that include today.
+invoices (ledger.reconciliation.school_figures), one GROUP BY for all schools. The workspace's
+number cards (school_fees.number_cards) read the same figures.
 """
 
 from decimal import Decimal
@@ -193,57 +191,4 @@ def get_chart(data: list[dict], currency: str) -> dict:
 		"fieldtype": "Currency",
 		"options": "currency",
 		"currency": currency,
-	}
-
-
-# ---------------------------------------------------------------- workspace card
-
-
-def current_terms(schools: list[str], on_date=None) -> list[frappe._dict]:
-	"""Academic Terms of the schools' submitted Fee Structures whose dates include `on_date`."""
-	on_date = getdate(on_date or nowdate())
-	structure = frappe.qb.DocType("Fee Structure")
-	term = frappe.qb.DocType("Academic Term")
-	return (
-		frappe.qb.from_(structure)
-		.join(term)
-		.on(term.name == structure.academic_term)
-		.select(term.name, term.start_date, term.end_date)
-		.distinct()
-		.where(
-			structure.company.isin(schools)
-			& (structure.docstatus == 1)
-			& (term.start_date <= on_date)
-			& (term.end_date >= on_date)
-		)
-		.orderby(term.start_date)
-		.orderby(term.name)
-	).run(as_dict=True)
-
-
-@frappe.whitelist()
-def get_billed_this_term(filters: dict | str | None = None) -> dict:
-	"""Number card: billed (grand totals of submitted Fee Invoices) in the current terms of the
-	user's school or trust; opens the Trust Rollup for the term."""
-	filters = frappe._dict(frappe.parse_json(filters) or {})
-	company = filters.company or frappe.defaults.get_user_default("Company")
-	check_school_access(company)
-	schools = readable_schools(company)
-	terms = current_terms(schools) if schools else []
-	figures = school_figures(
-		schools, academic_terms=[t.name for t in terms], sections=sections_of(), overdue_on=nowdate()
-	)
-	billed = sum((row.billed for row in figures.values()), ZERO)
-	route_options = {"company": company}
-	if len(terms) == 1:
-		route_options.update(
-			academic_term=terms[0].name, from_date=terms[0].start_date, to_date=terms[0].end_date
-		)
-	return {
-		"value": flt(billed),
-		"fieldtype": "Currency",
-		# the desk formats it in the currency of the user's default company (the card's company)
-		"options": "Company:company:default_currency",
-		"route": ["query-report", "Trust Rollup"],
-		"route_options": route_options,
 	}
