@@ -132,14 +132,19 @@ def sections_of(user: str | None = None) -> list[str] | None:
 	return frappe.get_all("Class Section", filters={"class_teacher": user}, pluck="name")
 
 
+def may_access_school(company: str) -> bool:
+	"""Whether the user may see the fee figures of `company`: they may read it, or pick it (select,
+	which is all ERPNext's own Auditor role holds on Company), under their User Permissions."""
+	return frappe.has_permission("Company", "read", doc=company) or frappe.has_permission(
+		"Company", "select", doc=company
+	)
+
+
 def check_school_access(company: str) -> None:
 	"""Refuse a report or read for a school the user has no access to (User Permission on
 	Company: a trust's group company covers every school under it). Picking the school is enough
 	("select", which ERPNext's own Auditor role holds on Company without "read")."""
-	if not company or not (
-		frappe.has_permission("Company", "read", doc=company)
-		or frappe.has_permission("Company", "select", doc=company)
-	):
+	if not company or not may_access_school(company):
 		frappe.throw(
 			frappe._("You have no access to school {0}.").format(frappe.bold(company or "-")),
 			frappe.PermissionError,

@@ -195,3 +195,25 @@ def test_rows_written_before_the_log_kept_a_school_get_it_from_their_document(co
 		"Created",
 		"Deleted",
 	]
+
+
+def test_an_auditor_of_the_school_reads_its_trail(company, lab, clerk):
+	"""ERPNext's Auditor may only pick (select) a Company, not read it: that is access enough to the
+	school's trail (DESIGN: the Auditor reads everything of their schools, the audit trail included)."""
+	frappe.set_user(clerk)
+	invoice = make_fee_invoice(company, items=[(lab, 250)], posting_date=POSTING, due_date=DUE, submit=True)
+	frappe.set_user("Administrator")
+	auditor = make_user("Auditor")
+	frappe.get_doc(
+		{"doctype": "User Permission", "user": auditor, "allow": "Company", "for_value": company}
+	).insert(ignore_permissions=True)
+	frappe.set_user(auditor)
+	assert not frappe.has_permission("Company", "read", doc=company)
+	assert [
+		row[1] for row in trail(company, reference_doctype="Fee Invoice", reference_name=invoice.name)
+	] == [
+		"Created",
+		"Issued",
+	]
+	with pytest.raises(frappe.PermissionError):
+		run(company=ensure_company("_Test School B", "_TSB"))

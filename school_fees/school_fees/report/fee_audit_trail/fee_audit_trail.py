@@ -20,7 +20,7 @@ from frappe.query_builder import Order
 from frappe.utils import add_days, getdate
 
 from school_fees.audit import AUDIT_LOG
-from school_fees.permissions import check_school_access
+from school_fees.permissions import check_school_access, may_access_school
 
 
 class AuditTrailFilterError(frappe.ValidationError):
@@ -45,12 +45,12 @@ def validate_filters(filters) -> None:
 
 def readable_schools(company: str) -> list[str]:
 	"""The school itself, or for a trust (a group Company) it and every company under it, that the
-	user may read (User Permission on Company)."""
+	user may see (permissions.may_access_school)."""
 	lft, rgt = frappe.db.get_value("Company", company, ["lft", "rgt"])
 	companies = frappe.get_all(
 		"Company", filters={"lft": (">=", lft), "rgt": ("<=", rgt)}, pluck="name", order_by="lft"
 	)
-	return [name for name in companies if frappe.has_permission("Company", "read", doc=name)]
+	return [name for name in companies if may_access_school(name)]
 
 
 def get_rows(filters, schools: list[str]) -> list[dict]:

@@ -17,7 +17,7 @@ from frappe.utils import flt, getdate, nowdate
 
 from school_fees.core.money import ZERO, quantize
 from school_fees.ledger.reconciliation import school_figures, schools_under
-from school_fees.permissions import check_school_access, sections_of
+from school_fees.permissions import check_school_access, may_access_school, sections_of
 
 MONEY_FIELDS = ("billed", "collected", "outstanding", "overdue")
 
@@ -61,10 +61,8 @@ def execute(filters=None):
 
 
 def readable_schools(company: str) -> list[str]:
-	"""The schools under `company` the user may read (User Permission on Company)."""
-	return [
-		school for school in schools_under(company) if frappe.has_permission("Company", "read", doc=school)
-	]
+	"""The schools under `company` the user may see (permissions.may_access_school)."""
+	return [school for school in schools_under(company) if may_access_school(school)]
 
 
 def overdue_reference_date(to_date=None):
