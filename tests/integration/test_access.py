@@ -1,7 +1,10 @@
 """Access on the real site, each as a real user made by the test: a class teacher reads only their
 own sections in every fee doctype (list, form, /api/resource), the role matrix of DESIGN "Roles and
 access" as built (the same table is in the README under "Roles"), credit notes need an approver
-holding Fees Manager or Principal, and a school's users read nothing of another school."""
+holding Fees Manager or Principal, a school's users read nothing of another school, and a Fee
+Cashier makes only the kinds of payment that take or apply money the family brought."""
+
+import json
 
 import pytest
 from factories import (
@@ -10,17 +13,25 @@ from factories import (
 	make_class_section,
 	make_credit_note,
 	make_deposit,
+	make_fee_head,
 	make_fee_invoice,
 	make_payment_allocation,
 	make_student,
 	make_user,
 )
+from payment_helpers import D, assert_voucher_balances, gl_rows, invoice_state, ple_rows, remaining
 
 import frappe
 import frappe.client
+from frappe.api import v1 as rest
 from frappe.desk import reportview
+from frappe.desk.form.save import savedocs
 
 from school_fees.school_fees.doctype.credit_note.credit_note import CreditNoteApproverError
+from school_fees.school_fees.doctype.payment_allocation.payment_allocation import (
+	CREDIT_ROLES,
+	AllocationTypeNotPermittedError,
+)
 
 OTHER_SCHOOL = ("_Test School B", "_TSB")
 FEE_DOCTYPES = ("Student", "Fee Invoice", "Payment Allocation", "Credit Note", "Deposit")
@@ -592,3 +603,172 @@ def test_child_rows_follow_their_parent(two_sections, company):
 		"Fee Invoice Item", parent="Fee Invoice", fields=["parent"], filters={"parent": ("in", invoices)}
 	)
 	assert rows == []
+
+
+# ------------------------------------------------------------------ kinds of payment a cashier makes
+
+PAYMENT_ALLOCATION = "Payment Allocation"
+# Each kind with what it draws on, and its amount (Apply Credit: at most this much; Apply Deposit:
+# all the open invoices need), in the order a manager makes them below
+KINDS = {
+	("Receipt", None): 300,
+	("Apply Credit", "Credit Note"): 150,
+	("Apply Deposit", "Deposit"): 0,
+	("Deposit to Credit", "Deposit"): 200,
+	("Refund", "Deposit"): 100,
+	("Refund", "Credit Note"): 50,
+}
+REFUSED_TO_CASHIER = [kind for kind in KINDS if kind[0] in ("Apply Credit", "Refund", "Deposit to Credit")]
+
+
+@pytest.fixture
+def family(company):
+	"""A student with two issued invoices of 400, a credit note of 250 and a deposit of 1,000."""
+	student = make_student(company)
+	head = make_fee_head(company=company).name
+	invoices = [
+		make_fee_invoice(
+			company, student=student.name, items=[(head, 400)], posting_date="2027-04-01", submit=True
+		).name
+		for _ in range(2)
+	]
+	return frappe._dict(
+		company=company,
+		student=student,
+		invoices=invoices,
+		sources={
+			"Credit Note": make_credit_note(company, student.name, amount=250).name,
+			"Deposit": make_deposit(company, student.name, amount=1000).name,
+		},
+	)
+
+
+def fields_of(family, allocation_type: str, source_doctype: str | None = None) -> dict:
+	"""The fields the desk or a REST client sends for this kind: the family, its source, the amount."""
+	fields = {
+		"allocation_type": allocation_type,
+		"company": family.company,
+		"customer": family.student.customer,
+		"student": family.student.name,
+		"posting_date": "2027-04-05",
+		"paid_amount": KINDS[(allocation_type, source_doctype)],
+	}
+	if source_doctype:
+		fields.update(source_doctype=source_doctype, source_name=family.sources[source_doctype])
+	if allocation_type in ("Receipt", "Refund"):
+		fields["mode_of_payment"] = "Cash"
+	return fields
+
+
+def allocation_of(family, allocation_type: str, source_doctype: str | None = None):
+	return frappe.get_doc(
+		{"doctype": PAYMENT_ALLOCATION, **fields_of(family, allocation_type, source_doctype)}
+	)
+
+
+def ledger_rows(voucher_no: str) -> list[tuple]:
+	return gl_rows(PAYMENT_ALLOCATION, voucher_no) + ple_rows(PAYMENT_ALLOCATION, voucher_no)
+
+
+def allocations_of(customer: str) -> list[str]:
+	return frappe.get_all(PAYMENT_ALLOCATION, filters={"customer": customer}, pluck="name")
+
+
+def outstanding(family) -> list:
+	return [invoice_state(name)[0] for name in family.invoices]
+
+
+def assert_refusal_names_kind_and_roles(error: Exception, allocation_type: str) -> None:
+	assert isinstance(error, frappe.ValidationError)
+	message = str(error)
+	assert allocation_type in message and all(role in message for role in CREDIT_ROLES), message
+
+
+def test_fee_cashier_takes_a_receipt_and_applies_a_deposit(family):
+	cashier = school_user("Fee Cashier", company=family.company)
+	frappe.set_user(cashier)
+	receipt = allocation_of(family, "Receipt").insert()
+	receipt.submit()
+	applied = allocation_of(family, "Apply Deposit", "Deposit").insert()
+	applied.submit()
+	frappe.set_user("Administrator")
+	for doc in (receipt, applied):
+		assert doc.docstatus == 1 and doc.owner == cashier, doc.allocation_type
+		assert_voucher_balances(PAYMENT_ALLOCATION, doc.name)
+		assert ple_rows(PAYMENT_ALLOCATION, doc.name), doc.allocation_type
+	# 300 at the counter on the oldest invoice, then the deposit pays the 100 + 400 still open
+	assert [(row.fee_invoice, D(row.allocated_amount)) for row in applied.allocations] == [
+		(family.invoices[0], D(100)),
+		(family.invoices[1], D(400)),
+	]
+	assert outstanding(family) == [D(0), D(0)]
+	assert remaining("Deposit", family.sources["Deposit"]) == D(500)
+
+
+@pytest.mark.parametrize(("allocation_type", "source_doctype"), REFUSED_TO_CASHIER)
+def test_fee_cashier_is_refused_the_kinds_that_reshape_credit(family, allocation_type, source_doctype):
+	cashier = school_user("Fee Cashier", company=family.company)
+	source = family.sources[source_doctype]
+	held = remaining(source_doctype, source)
+	frappe.set_user(cashier)
+	doc = allocation_of(family, allocation_type, source_doctype)
+	with pytest.raises(AllocationTypeNotPermittedError) as refused:
+		doc.insert()
+		doc.submit()
+	frappe.set_user("Administrator")
+	assert_refusal_names_kind_and_roles(refused.value, allocation_type)
+	assert doc.name and not frappe.db.exists(PAYMENT_ALLOCATION, doc.name)
+	assert ledger_rows(doc.name) == [] and allocations_of(family.student.customer) == []
+	assert remaining(source_doctype, source) == held
+	assert outstanding(family) == [D(400), D(400)]
+
+
+def test_fee_cashier_is_refused_at_submit_and_through_rest_and_desk(family):
+	"""The check is a validate step: a Refund a Fees Manager left in Draft is refused when the cashier
+	submits it, and so are the REST API (a submit by PUT, a submitted POST) and the desk's Save of the
+	form the Deposit's Refund button opens."""
+	manager = school_user("Fees Manager", company=family.company)
+	cashier = school_user("Fee Cashier", company=family.company)
+	frappe.set_user(manager)
+	draft = allocation_of(family, "Refund", "Deposit").insert()
+	frappe.set_user(cashier)
+	refund = fields_of(family, "Refund", "Deposit")
+	new_form = {"doctype": PAYMENT_ALLOCATION, "name": "new-payment-allocation-1", "__islocal": 1, **refund}
+	attempts = (  # (request body, call): submit, REST PUT (submit), REST POST (submitted), desk Save
+		(None, lambda: frappe.get_doc(PAYMENT_ALLOCATION, draft.name).submit()),
+		({"docstatus": 1}, lambda: rest.update_doc(PAYMENT_ALLOCATION, draft.name)),
+		({**refund, "docstatus": 1}, lambda: rest.create_doc(PAYMENT_ALLOCATION)),
+		(None, lambda: savedocs(json.dumps(new_form), "Save")),
+	)
+	for body, call in attempts:
+		frappe.local.form_dict = frappe._dict(data=json.dumps(body) if body else None)
+		with pytest.raises(AllocationTypeNotPermittedError) as refused:
+			call()
+		assert_refusal_names_kind_and_roles(refused.value, "Refund")
+	frappe.local.form_dict = frappe._dict()
+	frappe.set_user("Administrator")
+	assert frappe.db.get_value(PAYMENT_ALLOCATION, draft.name, "docstatus") == 0
+	assert allocations_of(family.student.customer) == [draft.name]
+	assert ledger_rows(draft.name) == []
+	assert remaining("Deposit", family.sources["Deposit"]) == D(1000)
+
+
+@pytest.mark.parametrize("role", ["Fees Manager", "Accounts Manager"])
+def test_a_manager_makes_every_kind(family, role):
+	frappe.set_user(school_user(role, company=family.company))
+	made = {}
+	for kind in KINDS:
+		doc = allocation_of(family, *kind).insert()
+		doc.submit()
+		made[kind] = doc
+	frappe.set_user("Administrator")
+	for doc in made.values():
+		assert doc.docstatus == 1, doc.allocation_type
+		assert_voucher_balances(PAYMENT_ALLOCATION, doc.name)
+	# 300 received, 150 of credit and 350 of the deposit pay the 800; the deposit then moves 200 to
+	# credit and pays 100 back, and the credit note pays 50 back
+	assert D(made[("Apply Deposit", "Deposit")].paid_amount) == D(350)
+	assert outstanding(family) == [D(0), D(0)]
+	assert remaining("Deposit", family.sources["Deposit"]) == D(350)
+	assert remaining("Credit Note", family.sources["Credit Note"]) == D(50)
+	assert remaining(PAYMENT_ALLOCATION, made[("Deposit to Credit", "Deposit")].name) == D(200)

@@ -2,7 +2,31 @@
 
 frappe.provide("school_fees.form");
 
+// Kinds of Payment Allocation that apply, move or pay out a family's credit, and the roles that make
+// them (the server decides, payment_allocation.py `may_make`; this only keeps them off the desk).
+const TYPES_RESHAPING_CREDIT = ["Apply Credit", "Refund", "Deposit to Credit"];
+const CREDIT_ROLES = ["Fees Manager", "Accounts Manager", "System Manager"];
+
 Object.assign(school_fees.form, {
+	// Whether the user may make a Payment Allocation of this kind (a Fee Cashier: Receipt, Apply Deposit).
+	may_allocate(allocation_type) {
+		return !TYPES_RESHAPING_CREDIT.includes(allocation_type) || frappe.user.has_role(CREDIT_ROLES);
+	},
+
+	// The same, saying who may when the user may not.
+	check_may_allocate(allocation_type) {
+		if (school_fees.form.may_allocate(allocation_type)) return true;
+		frappe.msgprint({
+			title: __("Not Permitted"),
+			indicator: "red",
+			message: __("Only a {0} can make a {1}: it applies, moves or pays out a family's credit.", [
+				frappe.utils.comma_or(CREDIT_ROLES.map((role) => __(role))),
+				`<strong>${__(allocation_type)}</strong>`,
+			]),
+		});
+		return false;
+	},
+
 	// Student picked on a payment document: its billing customer, and its school when none is set.
 	set_customer_from_student(frm) {
 		if (!frm.doc.student) return;
@@ -26,6 +50,7 @@ Object.assign(school_fees.form, {
 	// A new Payment Allocation drawing on this credit or deposit, dated today; a refund or a move to
 	// credit starts with everything the source still holds.
 	use_source(frm, allocation_type) {
+		if (!school_fees.form.check_may_allocate(allocation_type)) return;
 		const takes_amount = ["Refund", "Deposit to Credit"].includes(allocation_type);
 		frappe.new_doc("Payment Allocation", {
 			allocation_type,
@@ -358,6 +383,7 @@ Object.assign(school_fees.reports, {
 	// A new Refund Payment Allocation for the student of `row`, from one of `sources` (open credit
 	// or deposits); with several, ask which (`label` heads the prompt, `title` titles it).
 	refund(row, sources, { label, title }) {
+		if (!school_fees.form.check_may_allocate("Refund")) return;
 		const open_refund = (source) =>
 			frappe.db.get_value("Student", row.student, ["company", "customer"]).then(({ message }) =>
 				frappe.new_doc("Payment Allocation", {

@@ -8,7 +8,8 @@ frappe.ui.form.on("Credit Note", {
 	},
 
 	refresh(frm) {
-		if (frm.doc.docstatus === 1 && frm.doc.remaining_amount > 0) {
+		// applying or refunding credit is a manager's (school_fees.form.may_allocate)
+		if (frm.doc.docstatus === 1 && frm.doc.remaining_amount > 0 && school_fees.form.may_allocate("Refund")) {
 			frm.add_custom_button(__("Apply to Invoices"), () => school_fees.form.use_source(frm, "Apply Credit"), __("Create"));
 			frm.add_custom_button(__("Refund"), () => school_fees.form.use_source(frm, "Refund"), __("Create"));
 		}

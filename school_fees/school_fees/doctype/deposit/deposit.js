@@ -13,8 +13,11 @@ frappe.ui.form.on("Deposit", {
 	refresh(frm) {
 		render_history(frm);
 		if (frm.doc.docstatus === 1 && frm.doc.remaining_amount > 0) {
-			const create = (label, allocation_type) =>
+			// a Fee Cashier uses a deposit for invoices; moving it to credit or refunding it is a manager's
+			const create = (label, allocation_type) => {
+				if (!school_fees.form.may_allocate(allocation_type)) return;
 				frm.add_custom_button(label, () => school_fees.form.use_source(frm, allocation_type), __("Create"));
+			};
 			create(__("Use for Invoices"), "Apply Deposit");
 			create(__("Move to Credit"), "Deposit to Credit");
 			create(__("Refund"), "Refund");

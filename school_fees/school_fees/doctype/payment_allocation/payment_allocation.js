@@ -79,9 +79,14 @@ frappe.ui.form.on("Payment Allocation", {
 			}
 		}
 		if (frm.doc.docstatus === 1 && frm.doc.remaining_amount > 0) {
-			frm.add_custom_button(__("Apply Credit"), () => school_fees.form.use_source(frm, "Apply Credit"), __("Create"));
-			frm.add_custom_button(__("Refund"), () => school_fees.form.use_source(frm, "Refund"), __("Create"));
+			const create = (label, allocation_type) => {
+				if (!school_fees.form.may_allocate(allocation_type)) return;
+				frm.add_custom_button(label, () => school_fees.form.use_source(frm, allocation_type), __("Create"));
+			};
+			create(__("Apply Credit"), "Apply Credit");
+			create(__("Refund"), "Refund");
 		}
+		offer_permitted_types(frm);
 		show_available(frm);
 	},
 
@@ -121,6 +126,16 @@ function set_currency(frm) {
 function set_naming_series(frm) {
 	const series = NAMING_SERIES[frm.doc.allocation_type];
 	if (frm.is_new() && series && frm.doc.naming_series !== series) frm.set_value("naming_series", series);
+}
+
+// The kinds this user may make (a Fee Cashier: Receipt and Apply Deposit), and the draft's own kind so a
+// draft made by someone else still reads right; the server refuses the others whatever the form offers.
+function offer_permitted_types(frm) {
+	if (frm.doc.docstatus !== 0) return;
+	const types = Object.keys(SOURCES_BY_TYPE).filter(
+		(type) => school_fees.form.may_allocate(type) || type === frm.doc.allocation_type
+	);
+	frm.set_df_property("allocation_type", "options", types.join("\n"));
 }
 
 function show_available(frm) {

@@ -6,11 +6,24 @@ moved to credit (core.payment_types).
 The invoices it touches and the source it draws on are read from the ledger once per save; when
 submitting, that read happens after locking the source and then the invoices, with locking reads
 (payments.allocation.InvoiceBook), so every limit is checked against what is committed now.
+
+Who makes which kind (DESIGN "Roles and access": a Fee Cashier takes receipts and deposits end to
+end, and issues no credit). A Receipt (money taken at the counter) and an Apply Deposit (a deposit
+the family already holds, applied to its invoices) are made by anyone the doctype lets create one,
+a Fee Cashier included. Apply Credit, Refund (money paid out) and Deposit to Credit reshape what the
+family is owed: only a Fees Manager, an Accounts Manager or a System Manager makes them. The check
+is a validate step, so it holds for inserting and for submitting, from the desk (whichever button
+opened the form: Deposit, Credit Note, Student, the balance reports), the REST API and code alike.
+A refusal is an `AllocationTypeNotPermittedError`, raised before the ledger is read or anything is
+posted. It is a `frappe.ValidationError` (HTTP 417), not a `PermissionError` (403): on a 403 the
+desk's form save gets no response back (Frappe's form.js fails reading it and the save is left half
+done), where a 417 comes back as the message of any refused save; and the app's loops over records
+(payments.bulk.submit_per_student, payments.credit.auto_apply_credit) catch ValidationError only.
 """
 
 import frappe
 from frappe import _
-from frappe.utils import flt, getdate
+from frappe.utils import comma_or, flt, getdate
 
 from school_fees.accounts import get_mode_of_payment_account
 from school_fees.controllers.voucher import FeeVoucher
@@ -52,6 +65,22 @@ NAMING_SERIES_BY_TYPE = {
 	REFUND: "RFND-.YYYY.-",
 	DEPOSIT_TO_CREDIT: "DTC-.YYYY.-",
 }
+
+# The kinds that apply, move or pay out a family's credit, and the roles that make them
+TYPES_RESHAPING_CREDIT = (APPLY_CREDIT, REFUND, DEPOSIT_TO_CREDIT)
+CREDIT_ROLES = ("Fees Manager", "Accounts Manager", "System Manager")
+
+
+class AllocationTypeNotPermittedError(frappe.ValidationError):
+	"""The user may not make this kind of Payment Allocation (see `may_make`)."""
+
+
+def may_make(allocation_type: str, user: str | None = None) -> bool:
+	"""Whether `user` (the session user by default) may make a Payment Allocation of this kind: a
+	kind that reshapes credit needs one of CREDIT_ROLES, the others only the doctype's own rights."""
+	if allocation_type not in TYPES_RESHAPING_CREDIT:
+		return True
+	return not set(CREDIT_ROLES).isdisjoint(frappe.get_roles(user))
 
 
 class PaymentAllocation(FeeVoucher):
@@ -100,6 +129,7 @@ class PaymentAllocation(FeeVoucher):
 		self.naming_series = NAMING_SERIES_BY_TYPE.get(self.allocation_type, self.naming_series)
 
 	def validate(self):
+		self.check_type_permitted()
 		self.set_missing_values()
 		self.round_money()
 		self.validate_student()
@@ -118,6 +148,19 @@ class PaymentAllocation(FeeVoucher):
 			check_not_used(self)
 
 	# ------------------------------------------------------------ validate steps
+
+	def check_type_permitted(self):
+		"""Refuse a kind this user may not make (module docstring), naming the roles that may."""
+		if may_make(self.allocation_type):
+			return
+		frappe.throw(
+			_("Only a {0} can make a {1}: it applies, moves or pays out a family's credit.").format(
+				comma_or([_(role) for role in CREDIT_ROLES], add_quotes=False),
+				frappe.bold(_(self.allocation_type)),
+			),
+			AllocationTypeNotPermittedError,
+			title=_("Not Permitted"),
+		)
 
 	def set_missing_values(self):
 		settings = get_company_settings(self.company)

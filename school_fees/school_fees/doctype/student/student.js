@@ -139,7 +139,9 @@ Object.assign(school_fees.student, {
 			school_fees.student.new_voucher(frm, "Payment Allocation", { allocation_type: "Receipt" })
 		);
 		add(__("Add Credit"), "Credit Note", () => school_fees.student.new_voucher(frm, "Credit Note"));
-		add(__("Refund Credit"), "Payment Allocation", () => school_fees.student.refund_credit(frm));
+		if (school_fees.form.may_allocate("Refund")) {
+			add(__("Refund Credit"), "Payment Allocation", () => school_fees.student.refund_credit(frm));
+		}
 		add(__("Add Deposit"), "Deposit", () => school_fees.student.new_voucher(frm, "Deposit"));
 		if (!frm.is_new()) {
 			frm.add_custom_button(__("Statement"), () => school_fees.student.statement(frm), group);
