@@ -138,8 +138,11 @@ function offer_permitted_types(frm) {
 	frm.set_df_property("allocation_type", "options", types.join("\n"));
 }
 
+// Asked again on refresh, source and customer changes (often several at once while a form opens):
+// only the last answer is shown, in place of the previous one (Frappe's headline appends).
 function show_available(frm) {
 	frm.dashboard.clear_headline();
+	const asked = (frm.available_asked = (frm.available_asked || 0) + 1);
 	if (frm.doc.docstatus !== 0 || !frm.doc.source_doctype || !frm.doc.source_name || !frm.doc.customer) return;
 	frappe
 		.call(`${PAYMENTS}.get_available_credit`, {
@@ -149,6 +152,8 @@ function show_available(frm) {
 			source_name: frm.doc.source_name,
 		})
 		.then(({ message }) => {
+			if (asked !== frm.available_asked) return;
+			frm.dashboard.clear_headline();
 			frm.dashboard.set_headline(
 				__("{0} {1} can still give {2}", [
 					__(frm.doc.source_doctype),
