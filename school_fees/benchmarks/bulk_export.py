@@ -47,7 +47,7 @@ import frappe
 
 from school_fees import bulk, printing
 from school_fees.benchmarks import common, receipts
-from school_fees.benchmarks.common import run_billing
+from school_fees.benchmarks.common import assets_served, run_billing
 
 FEE_INVOICE = "Fee Invoice"
 INSTALLMENTS = len(receipts.INSTALLMENTS)
@@ -162,37 +162,3 @@ def make_invoices(count: int) -> list[str]:
 		f"({time.monotonic() - started:.1f}s)"
 	)
 	return names
-
-
-class AssetsOnly(SimpleHTTPRequestHandler):
-	"""Serves the bench's built assets (what nginx serves in production), nothing else."""
-
-	def do_GET(self):
-		if not self.path.startswith("/assets/"):
-			self.send_error(404)
-			return
-		super().do_GET()
-
-	def log_message(self, *args):
-		pass
-
-
-@contextmanager
-def assets_served():
-	"""The bench's /assets on 127.0.0.1 (a free port) while the block runs, with this process's
-	host_name pointing at it; yields the URL."""
-	server = ThreadingHTTPServer(
-		("127.0.0.1", 0), partial(AssetsOnly, directory=os.path.abspath(frappe.local.sites_path))
-	)
-	threading.Thread(target=server.serve_forever, daemon=True).start()
-	host_name = frappe.local.conf.get("host_name")
-	frappe.local.conf.host_name = f"http://127.0.0.1:{server.server_address[1]}"
-	try:
-		yield frappe.local.conf.host_name
-	finally:
-		server.shutdown()
-		server.server_close()
-		if host_name is None:
-			frappe.local.conf.pop("host_name", None)
-		else:
-			frappe.local.conf.host_name = host_name

@@ -14,6 +14,11 @@ same dates gets this company's row instead (ERPNext refuses two years with the s
 """
 
 import datetime
+import os
+import threading
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 from dateutil.relativedelta import relativedelta
 
@@ -393,3 +398,41 @@ def make_sales_invoices(specs: list[dict]) -> list[str]:
 		names.append(doc.name)
 	frappe.db.commit()
 	return names
+
+
+# ---------------------------------------------------------------- PDFs off a bench without nginx
+
+
+class AssetsOnly(SimpleHTTPRequestHandler):
+	"""Serves the bench's built assets (what nginx serves in production), nothing else: wkhtmltopdf
+	loads the print stylesheet from the site's URL (host_name). Used by the PDF benchmark and tests."""
+
+	def do_GET(self):
+		if not self.path.startswith("/assets/"):
+			self.send_error(404)
+			return
+		super().do_GET()
+
+	def log_message(self, *args):
+		pass
+
+
+@contextmanager
+def assets_served():
+	"""The bench's /assets on 127.0.0.1 (a free port) while the block runs, with this process's
+	host_name pointing at it; yields the URL."""
+	server = ThreadingHTTPServer(
+		("127.0.0.1", 0), partial(AssetsOnly, directory=os.path.abspath(frappe.local.sites_path))
+	)
+	threading.Thread(target=server.serve_forever, daemon=True).start()
+	host_name = frappe.local.conf.get("host_name")
+	frappe.local.conf.host_name = f"http://127.0.0.1:{server.server_address[1]}"
+	try:
+		yield frappe.local.conf.host_name
+	finally:
+		server.shutdown()
+		server.server_close()
+		if host_name is None:
+			frappe.local.conf.pop("host_name", None)
+		else:
+			frappe.local.conf.host_name = host_name

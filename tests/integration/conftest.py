@@ -117,6 +117,17 @@ def outgoing_mail(monkeypatch):
 	_forget_outgoing_account()
 
 
+@pytest.fixture
+def site_assets():
+	"""The bench's /assets served on 127.0.0.1 while the test runs, and host_name pointing at it:
+	wkhtmltopdf loads the print styles from the site's URL (nginx in production), and this site's host
+	name does not resolve."""
+	from school_fees.benchmarks.common import assets_served
+
+	with assets_served() as url:
+		yield url
+
+
 def _forget_outgoing_account():
 	import frappe
 

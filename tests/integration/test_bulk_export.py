@@ -10,12 +10,8 @@ behind nginx in production; here the `site_assets` fixture serves the bench's /a
 and points the site's host_name at it for the test."""
 
 import io
-import threading
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from bench_site import SITES_PATH
 from factories import (
 	ensure_company,
 	make_class_section,
@@ -44,33 +40,11 @@ POSTING, DUE = "2028-06-01", "2028-12-31"
 REQUEST_IP = "10.20.30.40"
 
 
-class AssetsOnly(SimpleHTTPRequestHandler):
-	"""Serves the bench's built assets (what nginx serves in production), nothing else."""
-
-	def do_GET(self):
-		if not self.path.startswith("/assets/"):
-			self.send_error(404)
-			return
-		super().do_GET()
-
-	def log_message(self, *args):
-		pass
-
-
-@pytest.fixture(scope="module")
-def assets_server():
-	server = ThreadingHTTPServer(("127.0.0.1", 0), partial(AssetsOnly, directory=str(SITES_PATH)))
-	thread = threading.Thread(target=server.serve_forever, daemon=True)
-	thread.start()
-	yield f"http://127.0.0.1:{server.server_address[1]}"
-	server.shutdown()
-	server.server_close()
-
-
 @pytest.fixture
-def site_assets(assets_server, monkeypatch):
-	monkeypatch.setitem(frappe.local.conf, "host_name", assets_server)
+def site_assets(site_assets, monkeypatch):
+	"""conftest's assets server, and the export asked from a known IP."""
 	monkeypatch.setattr(frappe.local, "request_ip", REQUEST_IP, raising=False)
+	return site_assets
 
 
 @pytest.fixture

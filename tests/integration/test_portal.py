@@ -23,7 +23,7 @@ from factories import (
 )
 
 # fixtures, used by name: the /assets server for wkhtmltopdf
-from test_bulk_export import REQUEST_IP, assets_server, site_assets
+from test_bulk_export import REQUEST_IP, site_assets
 
 import frappe
 from frappe.utils import fmt_money, set_request

@@ -8,9 +8,6 @@ list and a Billing Run's "Notify Guardians"."""
 import email
 import email.header
 import json
-import threading
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from bench_site import SITES_PATH
@@ -79,29 +76,6 @@ def set_stages(company, schedule, start_idx=500):
 				"email_template": template[0] if template else None,
 			}
 		).db_insert()
-
-
-class AssetsOnly(SimpleHTTPRequestHandler):
-	"""The bench's built assets, which wkhtmltopdf loads from the site's URL (nginx in production)."""
-
-	def do_GET(self):
-		if not self.path.startswith("/assets/"):
-			self.send_error(404)
-			return
-		super().do_GET()
-
-	def log_message(self, *args):
-		pass
-
-
-@pytest.fixture
-def site_assets(monkeypatch):
-	server = ThreadingHTTPServer(("127.0.0.1", 0), partial(AssetsOnly, directory=str(SITES_PATH)))
-	threading.Thread(target=server.serve_forever, daemon=True).start()
-	monkeypatch.setitem(frappe.local.conf, "host_name", f"http://127.0.0.1:{server.server_address[1]}")
-	yield
-	server.shutdown()
-	server.server_close()
 
 
 @pytest.fixture
