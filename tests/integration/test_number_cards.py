@@ -26,6 +26,7 @@ import frappe
 from frappe.utils import add_days, fmt_money, nowdate
 
 from school_fees.number_cards import no_school
+from school_fees.setup.schools import ensure_school
 
 TRUST, TRUST_ABBR = "_Test Currency Trust", "_TCT"
 SCHOOL_INR, SCHOOL_INR_ABBR = "_Test Currency School INR", "_TCI"
@@ -53,22 +54,10 @@ def currency_trust(frappe_site):
 		(SCHOOL_INR, SCHOOL_INR_ABBR, "INR", "India", TRUST),
 		(SCHOOL_USD, SCHOOL_USD_ABBR, "USD", "United States", TRUST),
 	):
-		if frappe.db.exists("Company", name):
-			continue
-		frappe.get_doc(
-			{
-				"doctype": "Company",
-				"company_name": name,
-				"abbr": abbr,
-				"default_currency": currency,
-				"country": country,
-				"is_group": int(parent is None),
-				"parent_company": parent,
-				"chart_of_accounts": "Standard",
-				"create_chart_of_accounts_based_on": "Standard Template",
-			}
-		).insert(ignore_permissions=True)
-		created = True
+		created = (
+			ensure_school(name, abbr, currency, country, parent_company=parent, is_group=parent is None)
+			or created
+		)
 	if created:
 		frappe.db.commit()
 	return TRUST
