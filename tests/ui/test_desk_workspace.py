@@ -1,7 +1,11 @@
 """The School Fees workspace in the desk: its number cards show the school's figures in the school's
 currency (the site's default currency is another one), for a Fees Manager whose school is their
 default Company, and again once their only User Permission names the school without making it the
-default (then Frappe knows no default Company for them)."""
+default (then Frappe knows no default Company for them); the Fee Collections chart asks for that
+school both times."""
+
+import json
+from urllib.parse import parse_qs
 
 from desk_session import expect
 from ui_data import committed
@@ -89,7 +93,12 @@ def test_workspace_cards_show_the_schools_figures_in_its_currency(desk, ui_data,
 		for is_default, step in ((1, "default-company"), (0, "single-permission")):
 			set_default_school(site, ui_data.manager, is_default)
 			manager = desk(ui_data.manager)
-			manager.goto("/app/school-fees")
+			with manager.page.expect_response(lambda r: "dashboard_chart.get" in r.url) as chart:
+				manager.goto("/app/school-fees")
+			# the Fee Collections chart asks for the user's school (school_fees.users_school), also
+			# when Frappe knows no default Company for the user
+			sent = json.loads(parse_qs(chart.value.request.post_data)["filters"][0])
+			assert [f[3] for f in sent if f[1] == "company"] == [ui_data.company], (step, sent)
 			default = manager.page.evaluate("() => frappe.defaults.get_user_default('Company') || null")
 			assert default == (ui_data.company if is_default else None)
 			expect(manager.page.locator(".widget.number-widget-box").first).to_be_visible()

@@ -2,6 +2,18 @@
 
 frappe.provide("school_fees.form");
 
+// The school the workspace shows, decided as on the server (school_fees.number_cards.users_school):
+// the user's default Company, else the Company of their User Permission marked default, else the one
+// Company their User Permissions name. The Fee Collections chart filters on it (its dynamic filter).
+school_fees.users_school = function () {
+	const default_company = frappe.defaults.get_user_default("Company");
+	if (default_company) return default_company;
+	const permissions = frappe.defaults.get_user_permissions().Company || [];
+	const companies = new Set(permissions.map((row) => row.doc));
+	const chosen = permissions.find((row) => row.is_default) || (companies.size === 1 ? permissions[0] : null);
+	return chosen ? chosen.doc : undefined;
+};
+
 // Kinds of Payment Allocation that apply, move or pay out a family's credit, and the roles that make
 // them (the server decides, payment_allocation.py `may_make`; this only keeps them off the desk).
 const TYPES_RESHAPING_CREDIT = ["Apply Credit", "Refund", "Deposit to Credit"];
