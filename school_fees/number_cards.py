@@ -30,8 +30,7 @@ from frappe.utils import fmt_money, getdate, nowdate
 
 from school_fees.core.money import ZERO, quantize, to_decimal
 from school_fees.ledger.reconciliation import school_figures
-from school_fees.permissions import check_school_access, sections_of
-from school_fees.school_fees.report.trust_rollup.trust_rollup import readable_schools
+from school_fees.permissions import check_school_access, readable_schools, sections_of
 
 FEE_INVOICE = "Fee Invoice"
 PAYMENT_ALLOCATION = "Payment Allocation"

@@ -149,3 +149,21 @@ def check_school_access(company: str) -> None:
 			frappe._("You have no access to school {0}.").format(frappe.bold(company or "-")),
 			frappe.PermissionError,
 		)
+
+
+def schools_under(company: str) -> list[str]:
+	"""The school itself, or for a trust (a group Company) every non-group company under it."""
+	lft, rgt, is_group = frappe.db.get_value("Company", company, ["lft", "rgt", "is_group"])
+	if not is_group:
+		return [company]
+	return frappe.get_all(
+		"Company",
+		filters={"lft": (">", lft), "rgt": ("<", rgt), "is_group": 0},
+		pluck="name",
+		order_by="lft",
+	)
+
+
+def readable_schools(company: str) -> list[str]:
+	"""The schools under `company` (itself, or every school of a trust) the user may see."""
+	return [school for school in schools_under(company) if may_access_school(school)]

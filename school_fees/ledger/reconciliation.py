@@ -38,6 +38,7 @@ from frappe.utils import getdate
 from school_fees.core.money import ZERO, quantize, to_decimal
 from school_fees.core.payment_types import CREDIT_SOURCES
 from school_fees.ledger.balances import FEE_INVOICE, payment_ledger
+from school_fees.permissions import schools_under
 from school_fees.settings import get_company_settings, has_company_settings
 
 DEPOSIT = "Deposit"
@@ -46,19 +47,6 @@ DEPOSITS = "deposits"
 
 # (company, party_type, party): one row of the reconciliation
 Key = tuple[str, str, str]
-
-
-def schools_under(company: str) -> list[str]:
-	"""The school itself, or for a trust (a group Company) every non-group company under it."""
-	lft, rgt, is_group = frappe.db.get_value("Company", company, ["lft", "rgt", "is_group"])
-	if not is_group:
-		return [company]
-	return frappe.get_all(
-		"Company",
-		filters={"lft": (">", lft), "rgt": ("<", rgt), "is_group": 0},
-		pluck="name",
-		order_by="lft",
-	)
 
 
 def fee_accounts(companies: list[str]) -> dict[str, frappe._dict]:

@@ -32,7 +32,7 @@ def execute(filters=None):
 	filters = frappe._dict(filters or {})
 	check_school_access(filters.company)
 	validate_filters(filters)
-	rows = get_rows(filters, readable_schools(filters.company))
+	rows = get_rows(filters, trail_companies(filters.company))
 	return get_columns(), rows, None, None, get_summary(rows)
 
 
@@ -43,9 +43,10 @@ def validate_filters(filters) -> None:
 		frappe.throw(_("Choose the Document Type of the document."), AuditTrailFilterError)
 
 
-def readable_schools(company: str) -> list[str]:
+def trail_companies(company: str) -> list[str]:
 	"""The school itself, or for a trust (a group Company) it and every company under it, that the
-	user may see (permissions.may_access_school)."""
+	user may see (permissions.may_access_school). Unlike permissions.readable_schools the trust
+	itself is kept: a report exported for the whole trust is recorded against it."""
 	lft, rgt = frappe.db.get_value("Company", company, ["lft", "rgt"])
 	companies = frappe.get_all(
 		"Company", filters={"lft": (">=", lft), "rgt": ("<=", rgt)}, pluck="name", order_by="lft"

@@ -21,8 +21,8 @@ from frappe.utils import flt
 
 from school_fees.core.money import ZERO
 from school_fees.ledger.reconciliation import RECEIVABLE, explain, reconcile
-from school_fees.permissions import check_school_access, sections_of
-from school_fees.school_fees.report.trust_rollup.trust_rollup import readable_schools, school_currencies
+from school_fees.permissions import check_school_access, readable_schools, sections_of
+from school_fees.school_fees.report.trust_rollup.trust_rollup import school_currencies
 
 MONEY_FIELDS = (
 	"invoice_outstanding",

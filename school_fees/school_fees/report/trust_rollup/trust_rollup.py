@@ -16,8 +16,8 @@ from frappe import _
 from frappe.utils import flt, getdate, nowdate
 
 from school_fees.core.money import ZERO, quantize
-from school_fees.ledger.reconciliation import school_figures, schools_under
-from school_fees.permissions import check_school_access, may_access_school, sections_of
+from school_fees.ledger.reconciliation import school_figures
+from school_fees.permissions import check_school_access, readable_schools, sections_of
 
 MONEY_FIELDS = ("billed", "collected", "outstanding", "overdue")
 
@@ -58,11 +58,6 @@ def execute(filters=None):
 		get_chart(data, currency) if one_currency and data else None,
 		get_summary(data, currency) if one_currency and data else None,
 	)
-
-
-def readable_schools(company: str) -> list[str]:
-	"""The schools under `company` the user may see (permissions.may_access_school)."""
-	return [school for school in schools_under(company) if may_access_school(school)]
 
 
 def overdue_reference_date(to_date=None):
