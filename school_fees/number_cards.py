@@ -3,13 +3,15 @@ function here with the card's filters).
 
 Which schools a card adds up, and in which currency, is one rule (:func:`card_scope`):
 
-- the card is about the school the desk passes (the card's dynamic filter: the user's default
-  Company), else the user's school (:func:`users_school`: their default Company, the User
-  Permission on Company marked default, or the one Company their User Permissions name: a user of
-  one school often has no default, Frappe takes a User Permission for it only when marked so);
-- a trust (a group Company) stands for its schools the user may read, but only those that keep
-  their books in the trust's own currency: amounts in two currencies are never added up as one
-  (the Trust Rollup shows each school in its own currency); the workspace says so under the cards;
+- the card is about the school the desk passes (a ``company`` filter), else the user's school
+  (:func:`users_school`: their default Company, the User Permission on Company marked default, or
+  the one Company their User Permissions name: a user of one school often has no default, Frappe
+  takes a User Permission for it only when marked so; the desk's ``school_fees.users_school``
+  decides the same for the Fee Collections chart);
+- a trust (a group Company) stands for its schools the user may see (permissions.readable_schools),
+  but only those that keep their books in the trust's own currency: amounts in two currencies are
+  never added up as one (the Trust Rollup shows each school in its own currency); the workspace says
+  so under the cards;
 - a class teacher counts their own sections only (``permissions.sections_of``), as in the reports.
 
 Money cards return their amount already formatted in the school's currency (a string), because
