@@ -3,7 +3,10 @@
 Each job takes an optional `as_of` date (default today) and `company` (default: every school), is
 idempotent (running it twice the same day changes nothing the second time), works invoice by
 invoice inside a savepoint so one bad invoice is logged (Error Log) and skipped without stopping
-the rest, and commits per batch.
+the rest, and commits after every invoice: issuing an invoice that open credit pays, or charging a
+late fee, numbers a new document from its naming series, whose row Frappe keeps locked until commit
+(payments.bulk says why a lock must not outlive its document: a cashier numbering a document of the
+same series would wait for the whole batch).
 """
 
 from collections.abc import Callable
@@ -18,7 +21,6 @@ from school_fees.ledger.writeback import refresh_fee_invoice
 from school_fees.settings import setting_enabled
 
 FEE_INVOICE = "Fee Invoice"
-BATCH_SIZE = 100
 
 
 # ---------------------------------------------------------------- the jobs
@@ -124,28 +126,27 @@ def refresh_status(name: str, as_of) -> str | None:
 def process_invoices(names: list[str], action: Callable, as_of, error_title: str) -> list:
 	"""Run `action(name, as_of)` on every invoice, each in its own savepoint: a failure is rolled
 	back to the savepoint, written to the Error Log, and the next invoice goes on. Commits after
-	every batch. Returns the non-empty results."""
+	every invoice (module docstring). Returns the non-empty results."""
 	results = []
-	for start in range(0, len(names), BATCH_SIZE):
-		for name in names[start : start + BATCH_SIZE]:
-			savepoint = "fee_invoice_job"
-			frappe.db.savepoint(savepoint)
-			try:
-				result = action(name, as_of)
-			except Exception:
-				frappe.db.rollback(save_point=savepoint)
-				frappe.log_error(title=error_title, reference_doctype=FEE_INVOICE, reference_name=name)
-				frappe.clear_messages()
-			else:
-				frappe.db.release_savepoint(savepoint)
-				if result:
-					results.append(result)
+	for name in names:
+		savepoint = "fee_invoice_job"
+		frappe.db.savepoint(savepoint)
+		try:
+			result = action(name, as_of)
+		except Exception:
+			frappe.db.rollback(save_point=savepoint)
+			frappe.log_error(title=error_title, reference_doctype=FEE_INVOICE, reference_name=name)
+			frappe.clear_messages()
+		else:
+			frappe.db.release_savepoint(savepoint)
+			if result:
+				results.append(result)
 		commit()
 	return results
 
 
 def commit() -> None:
-	"""Commit a finished batch. The integration suite runs each test in one transaction that it
+	"""Commit one invoice's work. The integration suite runs each test in one transaction that it
 	rolls back, so the jobs do not commit under it (frappe.flags.in_test)."""
 	if not frappe.flags.in_test:
 		frappe.db.commit()

@@ -1,7 +1,7 @@
 """The daily Fee Invoice jobs with explicit as_of dates: issuing due drafts, overdue flips (and back),
 and late fees charged once per period within the cap.
 
-The jobs commit per batch in production; under the test suite (frappe.flags.in_test) they leave
+The jobs commit per invoice in production; under the test suite (frappe.flags.in_test) they leave
 the commit to the suite, which rolls every test back. The jobs are run for one school, "_Test
 School B", and in 2024, a year no other test bills in, so they reach only these tests' invoices."""
 
