@@ -291,8 +291,9 @@ Object.assign(school_fees.reports, {
 	},
 
 	// A dialog for a bulk action on `students`: an amount (`amount_label`), a date, then `fields`;
-	// Submit POSTs them to `method` and shows `outcome_title` with `done(message)` and the failures.
-	bulk_dialog(report, students, { title, amount_label, fields, method, outcome_title, done }) {
+	// Submit POSTs them to `method`, shows `outcome_title` with `done(message)` and the failures, then
+	// calls `after()` (a report refreshes, a list opens).
+	bulk_dialog(students, { title, amount_label, fields, method, outcome_title, done, after }) {
 		const dialog = new frappe.ui.Dialog({
 			title,
 			fields: [
@@ -313,11 +314,36 @@ Object.assign(school_fees.reports, {
 					.then(({ message }) => {
 						dialog.hide();
 						school_fees.reports.show_outcome(outcome_title, done(message), message.failed);
-						report.refresh();
+						after();
 					});
 			},
 		});
 		dialog.show();
+	},
+
+	// Credit Notes for many students at once (the Credit Balance report and the Credit Note list).
+	add_credit(students, after) {
+		school_fees.reports.bulk_dialog(students, {
+			title: __("Add Credit to {0} Students", [students.length]),
+			amount_label: __("Credit Amount"),
+			fields: [
+				{
+					fieldname: "reason_type",
+					fieldtype: "Select",
+					label: __("Reason Type"),
+					options: "Concession\nScholarship\nCancelled Class\nWrite-off",
+					default: "Concession",
+					reqd: 1,
+				},
+				school_fees.reports.approved_by_field(),
+				{ fieldname: "reason", fieldtype: "Small Text", label: __("Reason") },
+				{ fieldname: "notify_guardian", fieldtype: "Check", label: __("Email Guardian and Admin") },
+			],
+			method: "school_fees.payments.credit.make_credit_notes",
+			outcome_title: __("Credit Notes"),
+			done: (message) => __("{0} credit notes created.", [message.created.length]),
+			after,
+		});
 	},
 
 	// The Approved By field of the bulk dialogs: enabled system users.

@@ -139,6 +139,14 @@ class StudentScope:
 		}
 
 
+def check_date_window(filters, error: type[frappe.ValidationError], start="from_date", end="to_date") -> None:
+	"""Refuse a window whose start (`start` filter) is after its end (`end` filter)."""
+	if filters.get(start) and filters.get(end) and getdate(filters[start]) > getdate(filters[end]):
+		frappe.throw(
+			_("{0} must not be after {1}.").format(_(frappe.unscrub(start)), _(frappe.unscrub(end))), error
+		)
+
+
 def column(fieldname: str, label: str, fieldtype: str = "Data", width: int = 100, options=None) -> dict:
 	return {
 		"label": label,

@@ -116,13 +116,13 @@ class FeeInvoice(FeeVoucher):
 		self.set_status()
 
 	def after_insert(self):
-		audit.log(self.doctype, self.name, "Created", to_status=self.status)
+		audit.log(self.doctype, self.name, "Created", to_status=self.status, company=self.company)
 
 	def before_submit(self):
 		self.status = self.derived_status(docstatus=1, as_of=self.flags.status_as_of)
 
 	def audit_submit(self):
-		audit.log(self.doctype, self.name, "Issued", DRAFT, self.status)
+		audit.log(self.doctype, self.name, "Issued", DRAFT, self.status, company=self.company)
 
 	def before_cancel(self):
 		validate_cancellation(self)
@@ -141,6 +141,7 @@ class FeeInvoice(FeeVoucher):
 			getattr(self, "_status_before_cancel", None),
 			CANCELLED,
 			self.cancellation_reason,
+			self.company,
 		)
 
 	def on_trash(self):
@@ -151,7 +152,15 @@ class FeeInvoice(FeeVoucher):
 				),
 				IssuedInvoiceDeleteError,
 			)
-		audit.log(self.doctype, self.name, "Deleted", self.status, None, self.flags.get("deletion_reason"))
+		audit.log(
+			self.doctype,
+			self.name,
+			"Deleted",
+			self.status,
+			None,
+			self.flags.get("deletion_reason"),
+			self.company,
+		)
 
 	# ------------------------------------------------------------ validate steps
 

@@ -20,7 +20,7 @@
 			if (frappe.model.can_create("Credit Note")) {
 				report.page
 					.add_inner_button(__("Add Credit"), () =>
-						reports.with_students(report, (students) => credit_dialog(report, students))
+						reports.with_students(report, (students) => reports.add_credit(students, () => report.refresh()))
 					)
 					.addClass("btn-primary");
 			}
@@ -36,29 +36,6 @@
 			}
 		},
 	};
-
-	function credit_dialog(report, students) {
-		reports.bulk_dialog(report, students, {
-			title: __("Add Credit to {0} Students", [students.length]),
-			amount_label: __("Credit Amount"),
-			fields: [
-				{
-					fieldname: "reason_type",
-					fieldtype: "Select",
-					label: __("Reason Type"),
-					options: "Concession\nScholarship\nCancelled Class\nWrite-off",
-					default: "Concession",
-					reqd: 1,
-				},
-				reports.approved_by_field(),
-				{ fieldname: "reason", fieldtype: "Small Text", label: __("Reason") },
-				{ fieldname: "notify_guardian", fieldtype: "Check", label: __("Email Guardian and Admin") },
-			],
-			method: "school_fees.payments.credit.make_credit_notes",
-			outcome_title: __("Credit Notes"),
-			done: (message) => __("{0} credit notes created.", [message.created.length]),
-		});
-	}
 
 	const MOVEMENTS = {
 		issued: __("Issued"),

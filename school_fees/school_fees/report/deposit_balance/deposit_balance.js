@@ -38,7 +38,7 @@
 	};
 
 	function deposit_dialog(report, students) {
-		reports.bulk_dialog(report, students, {
+		reports.bulk_dialog(students, {
 			title: __("Add Deposit for {0} Students", [students.length]),
 			amount_label: __("Deposit Amount"),
 			fields: [
@@ -64,6 +64,7 @@
 			method: "school_fees.payments.deposits.make_deposits",
 			outcome_title: __("Deposits"),
 			done: (message) => __("{0} deposits created.", [message.created.length]),
+			after: () => report.refresh(),
 		});
 	}
 

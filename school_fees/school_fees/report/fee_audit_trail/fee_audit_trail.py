@@ -21,6 +21,7 @@ from frappe.utils import add_days, getdate
 
 from school_fees.audit import AUDIT_LOG
 from school_fees.permissions import check_school_access, may_access_school
+from school_fees.school_fees.report.common import check_date_window
 
 
 class AuditTrailFilterError(frappe.ValidationError):
@@ -37,8 +38,7 @@ def execute(filters=None):
 
 
 def validate_filters(filters) -> None:
-	if filters.from_date and filters.to_date and getdate(filters.from_date) > getdate(filters.to_date):
-		frappe.throw(_("From Date must not be after To Date."), AuditTrailFilterError)
+	check_date_window(filters, AuditTrailFilterError)
 	if filters.reference_name and not filters.reference_doctype:
 		frappe.throw(_("Choose the Document Type of the document."), AuditTrailFilterError)
 

@@ -24,7 +24,7 @@ from frappe.utils import flt, get_fullname, getdate
 from school_fees.core.money import ZERO, to_decimal
 from school_fees.core.payment_types import RECEIPT, REFUND
 from school_fees.permissions import check_school_access, sections_of
-from school_fees.school_fees.report.common import column, currency_column
+from school_fees.school_fees.report.common import check_date_window, column, currency_column
 
 PAYMENT_ALLOCATION = "Payment Allocation"
 DEPOSIT = "Deposit"
@@ -53,8 +53,7 @@ def execute(filters=None):
 def validate_filters(filters) -> None:
 	if not filters.get("from_date") or not filters.get("to_date"):
 		frappe.throw(_("Give a From Date and a To Date."), CollectionFilterError)
-	if getdate(filters.from_date) > getdate(filters.to_date):
-		frappe.throw(_("From Date must not be after To Date."), CollectionFilterError)
+	check_date_window(filters, CollectionFilterError)
 
 
 def get_rows(filters) -> list[frappe._dict]:

@@ -27,7 +27,7 @@ from frappe.utils import cint, flt, getdate, nowdate
 from school_fees.core.money import ZERO, to_decimal
 from school_fees.core.status import CANCELLED, DRAFT, ISSUED, OVERDUE, PAID, PARTIALLY_PAID, STATUSES
 from school_fees.permissions import check_school_access, sections_of
-from school_fees.school_fees.report.common import column, currency_column, money_column
+from school_fees.school_fees.report.common import check_date_window, column, currency_column, money_column
 
 FEE_INVOICE = "Fee Invoice"
 DEFAULT_STATUSES = (ISSUED, PARTIALLY_PAID, OVERDUE, PAID)
@@ -70,11 +70,7 @@ def execute(filters=None):
 
 def validate_filters(filters) -> None:
 	for start, end in (("invoice_date_from", "invoice_date_to"), ("due_date_from", "due_date_to")):
-		if filters.get(start) and filters.get(end) and getdate(filters[start]) > getdate(filters[end]):
-			frappe.throw(
-				_("{0} must not be after {1}.").format(_(frappe.unscrub(start)), _(frappe.unscrub(end))),
-				RegisterFilterError,
-			)
+		check_date_window(filters, RegisterFilterError, start, end)
 	unknown = [status for status in selected_statuses(filters) if status not in STATUSES]
 	if unknown:
 		frappe.throw(_("Unknown status {0}.").format(", ".join(unknown)), RegisterFilterError)
